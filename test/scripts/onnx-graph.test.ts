@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { buildModel } from "../../scripts/lib/onnx-graph.ts";
+import { buildModel } from "../../scripts/lib/onnx-graph.js";
 
 test("a built graph loads in onnxruntime with its declared names, types and dynamic dims", async () => {
   const bytes = buildModel({
