@@ -7,7 +7,20 @@ const DT = onnx.TensorProto.DataType;
 const AT = onnx.AttributeProto.AttributeType;
 
 /** Element types this builder writes; names follow ONNX's TensorProto.DataType. */
-export type ElemType = "float" | "double" | "int64" | "int32" | "int8" | "uint8" | "bool" | "string";
+export type ElemType =
+  | "float"
+  | "double"
+  | "int64"
+  | "int32"
+  | "int8"
+  | "uint8"
+  | "bool"
+  | "string"
+  | "float16"
+  | "int16"
+  | "uint16"
+  | "uint32"
+  | "uint64";
 
 const ELEM: Record<ElemType, number> = {
   float: DT.FLOAT,
@@ -18,6 +31,11 @@ const ELEM: Record<ElemType, number> = {
   uint8: DT.UINT8,
   bool: DT.BOOL,
   string: DT.STRING,
+  float16: DT.FLOAT16,
+  int16: DT.INT16,
+  uint16: DT.UINT16,
+  uint32: DT.UINT32,
+  uint64: DT.UINT64,
 };
 
 /** A dimension is a fixed size or a symbolic name (dynamic, e.g. "batch"). */

@@ -1,0 +1,42 @@
+// Entry point: settings from the environment, the server, and a graceful SIGTERM.
+import { ConfigError, loadConfig, type AppConfig } from "./config.js";
+import { createLogger } from "./logger.js";
+import { startServer } from "./server.js";
+
+let config: AppConfig;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  // One line naming the variable, without a stack trace: it is the operator's mistake, not a bug.
+  process.stderr.write(`invalid configuration: ${err.message}\n`);
+  process.exit(1);
+}
+
+const logger = createLogger(config.logLevel);
+process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
+
+const server = await startServer(config, { logger }).catch((err: Error) => {
+  logger.fatal({ err: err.message }, "server failed to start");
+  process.exit(1);
+});
+
+const shutdown = (signal: string) => {
+  logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+  const force = setTimeout(() => {
+    logger.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded; exiting with unfinished work");
+    process.exit(1);
+  }, config.shutdownGraceMs);
+  server.close().then(
+    () => {
+      clearTimeout(force);
+      process.exit(0);
+    },
+    (err: Error) => {
+      logger.error({ err: err.message }, "shutdown failed");
+      process.exit(1);
+    },
+  );
+};
+process.once("SIGTERM", () => shutdown("SIGTERM"));
+process.once("SIGINT", () => shutdown("SIGINT"));
