@@ -1,0 +1,171 @@
+// Release history: what each `pulumi up` deployed, and the decisions that read it
+// (which release a rollback returns to, whether a digest may be promoted).
+// Pure code: the Automation API and registry calls live in stacks.ts and registry.ts.
+import { z } from "zod";
+
+/** How many releases a stack keeps in its `releases` output; older ones drop off. */
+export const RELEASE_HISTORY_LIMIT = 20;
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export const releaseSchema = z.object({
+  /** Image digest the stack ran, `sha256:<64 hex>`. */
+  digest: z.string().regex(DIGEST, "must be sha256:<64 lowercase hex digits>"),
+  /** Full image reference pinned by that digest, `<repository>@sha256:...`. */
+  imageRef: z.string().min(1),
+  /** Commit the image was built from (or "unknown" outside CI). */
+  gitSha: z.string().min(1),
+  /** When the release was first recorded, ISO 8601. */
+  time: z.iso.datetime({ offset: true }),
+  /** Set when this release was a rollback: the digest it replaced. Rolled-back digests are never chosen automatically again. */
+  rollbackOf: z.string().regex(DIGEST).optional(),
+});
+export type Release = z.infer<typeof releaseSchema>;
+
+export class ReleaseError extends Error {
+  override name = "ReleaseError";
+}
+
+export function isDigest(value: string): boolean {
+  return DIGEST.test(value);
+}
+
+/** Validates a `releases` stack output (undefined on a stack that never recorded one). */
+export function parseReleaseHistory(value: unknown, source: string): Release[] {
+  if (value === undefined || value === null) return [];
+  const parsed = z.array(releaseSchema).safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? issue.path.join(".") : "";
+    throw new ReleaseError(
+      `${source}: the "releases" output is not a release history (at "${where}": ${issue?.message ?? "invalid"}); ` +
+        "expected a list of {digest, imageRef, gitSha, time[, rollbackOf]}",
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Appends `next` to `history`, keeping the newest `limit` entries. Redeploying the digest the
+ * stack already runs (a config-only `pulumi up`) is not a new release, so history stays as is.
+ */
+export function recordRelease(history: readonly Release[], next: Release, limit = RELEASE_HISTORY_LIMIT): Release[] {
+  if (!Number.isInteger(limit) || limit < 1) throw new ReleaseError(`release history limit must be a positive integer, got ${limit}`);
+  const latest = history.at(-1);
+  if (latest && latest.digest === next.digest) return [...history];
+  return [...history, next].slice(-limit);
+}
+
+function describe(release: Release): string {
+  return `${release.digest.slice(0, 19)} (git ${release.gitSha.slice(0, 12)}, ${release.time})`;
+}
+
+/**
+ * Finds the release a selector names: a full digest, a digest prefix ("sha256:" optional, at
+ * least 7 hex digits) or a git sha prefix (at least 7 hex digits). Newest match wins when one
+ * digest was deployed several times; two different digests matching is an error.
+ */
+export function findRelease(history: readonly Release[], selector: string, stack: string): Release {
+  const wanted = selector.trim().toLowerCase();
+  const hex = wanted.startsWith("sha256:") ? wanted.slice("sha256:".length) : wanted;
+  if (!/^[0-9a-f]{7,64}$/.test(hex)) {
+    throw new ReleaseError(
+      `release "${selector}" is not a digest or git sha; give sha256:<hex>, or at least 7 hex digits of a digest or commit`,
+    );
+  }
+  const matches = history.filter(
+    (r) => r.digest.slice("sha256:".length).startsWith(hex) || (!wanted.startsWith("sha256:") && r.gitSha.toLowerCase().startsWith(hex)),
+  );
+  const digests = new Set(matches.map((r) => r.digest));
+  if (digests.size === 0) {
+    const known = history.map(describe).join(", ") || "none";
+    throw new ReleaseError(`stack ${stack} has no release matching "${selector}"; its releases: ${known}`);
+  }
+  if (digests.size > 1) {
+    throw new ReleaseError(`release "${selector}" is ambiguous on stack ${stack}: it matches ${[...digests].join(", ")}; give more digits`);
+  }
+  return matches.at(-1)!;
+}
+
+export interface RollbackPlan {
+  /** Release to deploy again. */
+  target: Release;
+  /** Digest the stack runs now, recorded as `rollbackOf` on the new release. */
+  replaces: string;
+}
+
+/**
+ * Chooses what a rollback deploys: the named release, or else the newest earlier release whose
+ * digest differs from the running one and was never itself rolled back.
+ */
+export function planRollback(stack: string, history: readonly Release[], currentDigest: string | undefined, selector?: string): RollbackPlan {
+  const current = currentDigest ?? history.at(-1)?.digest;
+  if (!current) throw new ReleaseError(`stack ${stack} has no recorded release; deploy it once before rolling back`);
+  if (selector !== undefined) {
+    const target = findRelease(history, selector, stack);
+    if (target.digest === current) throw new ReleaseError(`stack ${stack} already runs ${describe(target)}; nothing to roll back`);
+    return { target, replaces: current };
+  }
+  const rolledBack = new Set(history.flatMap((r) => (r.rollbackOf ? [r.rollbackOf] : [])));
+  const target = [...history].reverse().find((r) => r.digest !== current && !rolledBack.has(r.digest));
+  if (!target) {
+    throw new ReleaseError(
+      `stack ${stack} has no earlier release to roll back to (history: ${history.map(describe).join(", ") || "none"}); name one explicitly`,
+    );
+  }
+  return { target, replaces: current };
+}
+
+/** What a stack says about its deployed image, read from its outputs. */
+export interface StackRelease {
+  stack: string;
+  imageDigest: string | undefined;
+  endpointUrl: string | undefined;
+  releases: Release[];
+}
+
+export interface PromotionFacts {
+  source: StackRelease;
+  target: StackRelease;
+  /** Outcome of the smoke test run against the source stack just before promoting. */
+  sourceSmoke: { passed: boolean; failures: readonly string[] };
+  /** Whether the source digest's manifest exists in its registry. */
+  inRegistry: boolean;
+  /** When set (CI passes the digest it built), the source must still run exactly this digest. */
+  expectDigest?: string;
+}
+
+export type PromotionPlan = { action: "deploy"; release: Release } | { action: "none"; release: Release; reason: string };
+
+/** Decides whether the digest the source stack runs may go to the target stack. */
+export function planPromotion(facts: PromotionFacts): PromotionPlan {
+  const { source, target } = facts;
+  if (source.stack === target.stack) throw new ReleaseError(`cannot promote stack ${source.stack} to itself`);
+  const release = source.releases.at(-1);
+  if (!release || !source.imageDigest) {
+    throw new ReleaseError(`stack ${source.stack} has no recorded release to promote; run \`pulumi up -s ${source.stack}\` first`);
+  }
+  if (release.digest !== source.imageDigest) {
+    throw new ReleaseError(
+      `stack ${source.stack} runs ${source.imageDigest} but its latest recorded release is ${release.digest}; ` +
+        "its last update did not finish cleanly, fix it before promoting",
+    );
+  }
+  if (facts.expectDigest !== undefined && facts.expectDigest !== release.digest) {
+    throw new ReleaseError(
+      `refusing to promote: ${source.stack} runs ${release.digest}, not the expected ${facts.expectDigest} (a newer deploy replaced it)`,
+    );
+  }
+  if (!facts.sourceSmoke.passed) {
+    throw new ReleaseError(
+      `refusing to promote unverified digest ${release.digest}: the smoke test of ${source.stack} failed: ${facts.sourceSmoke.failures.join("; ")}`,
+    );
+  }
+  if (!facts.inRegistry) {
+    throw new ReleaseError(`refusing to promote ${release.imageRef}: the registry has no manifest for that digest (deleted or expired?)`);
+  }
+  if (target.imageDigest === release.digest) {
+    return { action: "none", release, reason: `stack ${target.stack} already runs ${release.digest}` };
+  }
+  return { action: "deploy", release };
+}
