@@ -96,7 +96,7 @@ export class Batcher<T, R> {
     job.reject(this.expired(job));
   }
 
-  /** Rows of the batch the oldest job would run in now. */
+  /** The jobs the oldest job would run with now (removed from the queue when `remove`). */
   private takeBatch(remove: boolean): Job<T, R>[] {
     const head = this.queue[0];
     if (!head) return [];
