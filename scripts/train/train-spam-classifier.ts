@@ -1,0 +1,35 @@
+// `npm run train`: retrains the bundled spam classifier and writes it into the app's
+// model repository with its metrics and model card.
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { modelCard } from "./model-card.js";
+import { trainSpamClassifier } from "./pipeline.js";
+
+/** app/models/spam-classifier, where the server's model repository expects it. */
+export const MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../app/models/spam-classifier");
+
+/** The files `npm run train` writes, relative to MODEL_DIR, with their contents. */
+export function trainingOutputs(trained: ReturnType<typeof trainSpamClassifier>): Record<string, Uint8Array | string> {
+  return {
+    "1/model.onnx": trained.modelBytes,
+    "metrics.json": `${JSON.stringify(trained.metrics, null, 2)}\n`,
+    "MODEL_CARD.md": modelCard(trained.metrics),
+  };
+}
+
+async function main(): Promise<void> {
+  const trained = trainSpamClassifier();
+  for (const [file, content] of Object.entries(trainingOutputs(trained))) {
+    const target = path.join(MODEL_DIR, file);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, content);
+    console.log(`wrote ${path.relative(process.cwd(), target)}`);
+  }
+  const t = trained.metrics.testMetrics;
+  console.log(`held-out test (${t.n} messages): accuracy ${(t.accuracy * 100).toFixed(2)} %, spam F1 ${(t.f1 * 100).toFixed(2)} %`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+}
