@@ -36,8 +36,8 @@ export interface AlertTarget {
   app: AppSeries;
   /** The app's Deployment name (kube-state-metrics `deployment` label). */
   deployment: string;
-  /** Name of the HorizontalPodAutoscaler that scales the Deployment. */
-  hpa: string;
+  /** Name of the HorizontalPodAutoscaler that scales the Deployment, if one does (adds the at-max alert). */
+  hpa?: string | undefined;
   /** Whether the stack runs GPU nodes (adds the GPU memory alert). */
   gpu: boolean;
 }
@@ -135,15 +135,19 @@ export function alertRuleGroups(target: AlertTarget, t: AlertThresholds): RuleGr
       `Deployment ${deployment} has pods that are not ready`,
       "{{ $value }} replicas have been unavailable for 10 minutes.",
     ),
-    rule(
-      "InferenceAutoscalerAtMax",
-      hpaAtMax(app.namespace, hpa),
-      "15m",
-      "warning",
-      `Autoscaler ${hpa} has been at its maximum replicas for 15 minutes`,
-      "{{ $value }} replicas run and the autoscaler may not add more; raise autoscaling.maxReplicas or the node pool limits.",
-    ),
   ];
+  if (hpa) {
+    rules.push(
+      rule(
+        "InferenceAutoscalerAtMax",
+        hpaAtMax(app.namespace, hpa),
+        "15m",
+        "warning",
+        `Autoscaler ${hpa} has been at its maximum replicas for 15 minutes`,
+        "{{ $value }} replicas run and the autoscaler may not add more; raise autoscaling.maxReplicas or the node pool limits.",
+      ),
+    );
+  }
   if (target.gpu) {
     rules.push(
       rule(

@@ -41,8 +41,8 @@ export interface DashboardTarget {
   app: AppSeries;
   /** The app's Deployment name. */
   deployment: string;
-  /** Name of the HorizontalPodAutoscaler that scales the Deployment. */
-  hpa: string;
+  /** Name of the HorizontalPodAutoscaler that scales the Deployment, if one does. */
+  hpa?: string | undefined;
   /** The stack's p99 latency SLO in seconds, drawn as a line on the latency panel. */
   latencySloSeconds: number;
 }
@@ -85,7 +85,12 @@ function percentile(q: number): string {
 /** The dashboard model (Grafana JSON) for one stack. */
 export function inferenceDashboard(target: DashboardTarget): Dashboard {
   const { app, deployment, hpa } = target;
-  const replicas = hpaReplicas(app.namespace, hpa);
+  const replicas: Query[] = hpa
+    ? [
+        { expr: hpaReplicas(app.namespace, hpa).desired, legend: "desired (autoscaler)" },
+        { expr: hpaReplicas(app.namespace, hpa).max, legend: "max" },
+      ]
+    : [{ expr: `${KUBE_METRICS.deploymentSpecReplicas}${selector({ namespace: app.namespace, deployment })}`, legend: "desired (spec)" }];
   const poolLegend = NODE_POOL_LABELS.map((l) => `{{${nodeLabelSeriesLabel(l)}}}`).join("");
   const appPods = selector({ namespace: app.namespace, pod: deploymentPods(deployment) });
 
@@ -170,8 +175,7 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
         "short",
         [
           { expr: `${KUBE_METRICS.deploymentAvailable}${selector({ namespace: app.namespace, deployment })}`, legend: "available" },
-          { expr: replicas.desired, legend: "desired (autoscaler)" },
-          { expr: replicas.max, legend: "max" },
+          ...replicas,
         ],
         "Available pods against what the autoscaler asks for and its ceiling.",
       ),

@@ -142,11 +142,10 @@ export function hpaAtMax(namespace: string, hpa: string): string {
   return `${KUBE_METRICS.hpaCurrentReplicas}${sel} >= ${KUBE_METRICS.hpaMaxReplicas}${sel}`;
 }
 
-/** Current, desired and maximum replicas of the HPA, one expression each. */
-export function hpaReplicas(namespace: string, hpa: string): { current: string; desired: string; max: string } {
+/** Desired and maximum replicas of the HPA, one expression each. */
+export function hpaReplicas(namespace: string, hpa: string): { desired: string; max: string } {
   const sel = hpaSelector(namespace, hpa);
   return {
-    current: `${KUBE_METRICS.hpaCurrentReplicas}${sel}`,
     desired: `${KUBE_METRICS.hpaDesiredReplicas}${sel}`,
     max: `${KUBE_METRICS.hpaMaxReplicas}${sel}`,
   };

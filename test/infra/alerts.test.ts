@@ -246,6 +246,12 @@ describe("alert rules", () => {
     assert.match(byName.get("InferenceErrorRatioHigh")!.annotations.description!, /threshold is 0\.42%/);
   });
 
+  test("the autoscaler-at-max alert exists only where an autoscaler runs", () => {
+    const names = alertRuleGroups({ ...target, hpa: undefined }, thresholds).flatMap((g) => g.rules.map((r) => r.alert));
+    assert.ok(!names.includes("InferenceAutoscalerAtMax"));
+    assert.equal(names.length, ALERT_NAMES.length - 1);
+  });
+
   test("the GPU memory alert exists only where the stack runs GPUs", () => {
     const names = alertRuleGroups({ ...target, gpu: false }, thresholds).flatMap((g) => g.rules.map((r) => r.alert));
     assert.ok(!names.includes("InferenceGpuMemoryPressure"));

@@ -63,6 +63,14 @@ describe("inference dashboard", () => {
     }
   });
 
+  test("without an autoscaler, replicas are compared with the Deployment's spec", () => {
+    const fixed = dashboardQueries(inferenceDashboard({ ...target, hpa: undefined }))
+      .filter((q) => q.panel === "Replicas vs desired")
+      .map((q) => q.expr);
+    assert.ok(fixed.some((e) => e.startsWith(KUBE_METRICS.deploymentSpecReplicas)));
+    assert.ok(!fixed.some((e) => e.includes("horizontalpodautoscaler")));
+  });
+
   test("the latency panel draws the stack's SLO", () => {
     const latency = model.panels?.find((p) => p.title === "Latency p50 / p95 / p99");
     const steps = (latency as { fieldConfig?: { defaults?: { thresholds?: { steps: { value: number | null }[] } } } }).fieldConfig
