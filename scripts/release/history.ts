@@ -169,3 +169,42 @@ export function planPromotion(facts: PromotionFacts): PromotionPlan {
   }
   return { action: "deploy", release };
 }
+
+/** What the release being recorded cannot know by itself, from the environment of `pulumi up`. */
+export interface ReleaseMetadata {
+  gitSha: string;
+  rollbackOf?: string;
+}
+
+/**
+ * RELEASE_GIT_SHA (set by promote and rollback to the release's own commit) wins over
+ * GITHUB_SHA (the commit CI checked out); RELEASE_ROLLBACK_OF marks a rollback.
+ */
+export function releaseMetadata(env: Record<string, string | undefined>): ReleaseMetadata {
+  const gitSha = env.RELEASE_GIT_SHA || env.GITHUB_SHA || "unknown";
+  const rollbackOf = env.RELEASE_ROLLBACK_OF || undefined;
+  if (rollbackOf !== undefined && !isDigest(rollbackOf)) {
+    throw new ReleaseError(`RELEASE_ROLLBACK_OF must be sha256:<64 hex>, got "${rollbackOf}"`);
+  }
+  return rollbackOf ? { gitSha, rollbackOf } : { gitSha };
+}
+
+/** Reads a stack's outputs (as the Automation API returns them) into what the decisions need. */
+export function stackReleaseFromOutputs(stack: string, outputs: Record<string, { value: unknown }>): StackRelease {
+  const text = (key: string): string | undefined => {
+    const v = outputs[key]?.value;
+    if (v === undefined || v === null || v === "") return undefined;
+    if (typeof v !== "string") throw new ReleaseError(`stack ${stack}: output "${key}" should be a string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const imageDigest = text("imageDigest");
+  if (imageDigest !== undefined && !isDigest(imageDigest)) {
+    throw new ReleaseError(`stack ${stack}: output "imageDigest" is "${imageDigest}", expected sha256:<64 hex>`);
+  }
+  return {
+    stack,
+    imageDigest,
+    endpointUrl: text("endpointUrl"),
+    releases: parseReleaseHistory(outputs.releases?.value, `stack ${stack}`),
+  };
+}

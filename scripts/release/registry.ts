@@ -74,7 +74,12 @@ export function manifestUrl(image: ImageRef): string {
 /** Asks an OCI distribution registry (HEAD manifest) whether it holds the digest. */
 export async function ociHasManifest(image: ImageRef, fetchImpl: typeof fetch = fetch): Promise<boolean> {
   const url = manifestUrl(image);
-  const res = await fetchImpl(url, { method: "HEAD", headers: { accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(15_000) });
+  let res: Response;
+  try {
+    res = await fetchImpl(url, { method: "HEAD", headers: { accept: MANIFEST_TYPES }, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    throw new ReleaseError(`cannot reach the registry at ${url}: ${(err as Error).message}`);
+  }
   if (res.ok) return true;
   if (res.status === 404) return false;
   throw new ReleaseError(`registry answered ${res.status} for ${url}; cannot tell whether ${image.digest} exists`);
