@@ -58,7 +58,7 @@ Model file: ${m.model.bytes} bytes.
 ## Retraining
 \`npm run train\` rewrites \`1/model.onnx\`, \`metrics.json\` and this card. The pipeline is
 deterministic (seeded split, sorted vocabulary, fixed-step full-batch training), and
-\`test/scripts/train-spam-classifier.test.ts\` checks that it reproduces the committed
+\`test/scripts/train/train-spam-classifier.test.ts\` checks that it reproduces the committed
 model byte for byte.
 `;
 }

@@ -5,8 +5,8 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as ort from "onnxruntime-node";
-import { spamProbability, trainSpamClassifier } from "../../scripts/train/pipeline.js";
-import { MODEL_DIR, trainingOutputs } from "../../scripts/train/train-spam-classifier.js";
+import { spamProbability, trainSpamClassifier } from "../../../scripts/train/pipeline.js";
+import { MODEL_DIR, trainingOutputs } from "../../../scripts/train/train-spam-classifier.js";
 
 const trained = trainSpamClassifier();
 
