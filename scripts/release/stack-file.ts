@@ -2,12 +2,11 @@
 // hand `pulumi up --config-file` a copy of stacks/Pulumi.<stack>.yaml whose image config
 // pins the release's digest (image.ref, which the program prefers over building or promoteFrom).
 import { isMap, parseDocument } from "yaml";
-import { PROJECT } from "../../infra/config.js";
 import { parseImageRef } from "./registry.js";
 import { ReleaseError } from "./history.js";
 
 /** The image config key in a stack file. */
-export const IMAGE_CONFIG_KEY = `${PROJECT}:image`;
+export const IMAGE_CONFIG_KEY = "inference-platform:image";
 
 /** Stack file text with `<project>:image` set to deploy `imageRef` (build off, ref pinned); other keys, comments and secrets kept. */
 export function pinImageInStackFile(stackFileText: string, imageRef: string, file: string): string {
