@@ -1,0 +1,97 @@
+// The app's container image: built from app/ (CPU or CUDA variant) and pushed to
+// the registry in the stacks that build (dev), loaded into the local Docker daemon
+// (local), or promoted by digest from the stack below (staging, prod).
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as dockerBuild from "@pulumi/docker-build";
+import path from "node:path";
+import { contextHash } from "./build-context.js";
+
+export type ImageVariant = "cpu" | "cuda";
+
+/** Dockerfile per variant, relative to the app directory (app/Dockerfile, app/Dockerfile.cuda). */
+const DOCKERFILES: Record<ImageVariant, string> = { cpu: "Dockerfile", cuda: "Dockerfile.cuda" };
+
+export interface AppImageArgs {
+  /** CPU image, or CUDA image for GPU pools (required). */
+  variant: ImageVariant;
+  /** Build from this directory; set it or `promote` (default none). */
+  build?: {
+    /** Directory holding the app and its Dockerfiles (required). */
+    appDir: string;
+    /** Target platform (default "linux/amd64"). */
+    platform?: "linux/amd64" | "linux/arm64";
+    /** Push here and pin by digest; without it the image is loaded into the local Docker daemon (default none). */
+    registry?: { repositoryUrl: pulumi.Input<string>; cacheRepositoryUrl: pulumi.Input<string>; registryId: pulumi.Input<string> };
+  };
+  /** Deploy what another stack runs; set it or `build` (default none). */
+  promote?: {
+    /** Stack to read the `imageRef` output of, "org/project/stack" (required unless `ref`). */
+    fromStack?: string;
+    /** Digest-pinned reference that overrides the stack reference (CI sets it) (default none). */
+    ref?: string;
+  };
+}
+
+export class AppImage extends pulumi.ComponentResource {
+  /** What the Deployment runs: repository@sha256:... (or the content-hash tag in the local daemon). */
+  public readonly imageRef: pulumi.Output<string>;
+  /** sha256:... of the image. */
+  public readonly digest: pulumi.Output<string>;
+
+  constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-platform:infra:AppImage", name, {}, opts);
+    if (args.build) {
+      const { appDir, registry } = args.build;
+      const tag = `${args.variant}-${contextHash(appDir)}`;
+      const common = {
+        context: { location: appDir },
+        dockerfile: { location: path.join(appDir, DOCKERFILES[args.variant]) },
+        platforms: [args.build.platform ?? "linux/amd64"],
+      } satisfies Partial<dockerBuild.ImageArgs>;
+      if (registry) {
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: registry.registryId }, { parent: this });
+        const cacheRef = pulumi.interpolate`${registry.cacheRepositoryUrl}:${args.variant}`;
+        const image = new dockerBuild.Image(
+          name,
+          {
+            ...common,
+            tags: [pulumi.interpolate`${registry.repositoryUrl}:${tag}`],
+            push: true,
+            registries: [{ address: auth.proxyEndpoint, username: auth.userName, password: auth.password }],
+            cacheFrom: [{ registry: { ref: cacheRef } }],
+            // ECR needs the image-manifest form of the cache (it rejects BuildKit's index-only one).
+            cacheTo: [{ registry: { ref: cacheRef, mode: "max", imageManifest: true, ociMediaTypes: true } }],
+          },
+          { parent: this },
+        );
+        this.digest = image.digest;
+        this.imageRef = pulumi.interpolate`${registry.repositoryUrl}@${image.digest}`;
+      } else {
+        const localTag = `inference-platform-app:${tag}`;
+        const image = new dockerBuild.Image(
+          name,
+          { ...common, tags: [localTag], push: false, load: true },
+          { parent: this },
+        );
+        this.digest = image.digest;
+        // No registry, no repository digest: the content-hash tag names this build alone.
+        this.imageRef = pulumi.output(localTag);
+      }
+    } else if (args.promote) {
+      const { ref, fromStack } = args.promote;
+      if (ref) {
+        this.imageRef = pulumi.output(ref);
+      } else if (fromStack) {
+        const below = new pulumi.StackReference(name, { name: fromStack }, { parent: this });
+        this.imageRef = below.requireOutput("imageRef").apply((r) => String(r));
+      } else {
+        throw new Error("AppImage: promote needs fromStack or ref");
+      }
+      this.digest = this.imageRef.apply((r) => r.slice(r.indexOf("@") + 1));
+    } else {
+      throw new Error("AppImage: set build or promote");
+    }
+    this.registerOutputs({ imageRef: this.imageRef, digest: this.digest });
+  }
+}

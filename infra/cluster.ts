@@ -1,0 +1,86 @@
+// The EKS cluster in EKS Auto Mode: AWS runs Karpenter, the VPC CNI, CoreDNS,
+// the EBS CSI driver, the load balancer controller and the NVIDIA device plugin
+// on the nodes it launches, so this component owns no add-on of its own. Access
+// is by access entries (no aws-auth ConfigMap); workloads get AWS roles through
+// Pod Identity (agent built in) or the OIDC provider created here.
+import * as pulumi from "@pulumi/pulumi";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+
+export interface ClusterArgs {
+  /** EKS cluster name (required). */
+  clusterName: string;
+  /** Kubernetes minor version, e.g. "1.33" (required). */
+  version: string;
+  /** VPC to run in (required). */
+  vpcId: pulumi.Input<string>;
+  /** Subnets for nodes and the control plane's network interfaces (required). */
+  privateSubnetIds: pulumi.Input<string[]>;
+  /** Subnets for internet-facing load balancers (required). */
+  publicSubnetIds: pulumi.Input<string[]>;
+  /** Whether the API endpoint is reachable from the internet (default true). */
+  publicEndpoint?: boolean;
+  /** IAM roles given cluster-admin by access entry (default none; the creator is admin anyway). */
+  adminRoleArns?: string[];
+  /** Refuse deletion of the cluster in AWS too (default false). */
+  deletionProtection?: boolean;
+  /** Tags for AWS resources (default none). */
+  tags?: Record<string, string>;
+}
+
+export class Cluster extends pulumi.ComponentResource {
+  public readonly clusterName: string;
+  /** Kubeconfig as JSON text, a secret. */
+  public readonly kubeconfig: pulumi.Output<string>;
+  public readonly oidcProviderArn: pulumi.Output<string>;
+  /** Kubernetes provider bound to this cluster. */
+  public readonly provider: k8s.Provider;
+
+  constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-platform:infra:Cluster", name, {}, opts);
+    const accessEntries = Object.fromEntries(
+      (args.adminRoleArns ?? []).map((arn, i) => [
+        `admin-${i}`,
+        {
+          principalArn: arn,
+          accessPolicies: {
+            admin: {
+              policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+              accessScope: { type: "cluster" },
+            },
+          },
+        },
+      ]),
+    );
+    const cluster = new eks.Cluster(
+      name,
+      {
+        name: args.clusterName,
+        version: args.version,
+        vpcId: args.vpcId,
+        privateSubnetIds: args.privateSubnetIds,
+        publicSubnetIds: args.publicSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: args.publicEndpoint ?? true,
+        authenticationMode: eks.AuthenticationMode.Api,
+        accessEntries,
+        // Built-in pools carry the system add-ons and CPU workloads; GPU pools come from GpuNodePools.
+        autoMode: { enabled: true, createNodeRole: true, computeConfig: { nodePools: ["system", "general-purpose"] } },
+        createOidcProvider: true,
+        enabledClusterLogTypes: ["api", "audit", "authenticator"],
+        deletionProtection: args.deletionProtection ?? false,
+        tags: args.tags,
+      },
+      { parent: this },
+    );
+    this.clusterName = args.clusterName;
+    this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+    this.oidcProviderArn = cluster.oidcProviderArn;
+    this.provider = new k8s.Provider(
+      name,
+      { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },
+      { parent: this },
+    );
+    this.registerOutputs({ clusterName: this.clusterName, kubeconfig: this.kubeconfig, oidcProviderArn: this.oidcProviderArn });
+  }
+}

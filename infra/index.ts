@@ -1,0 +1,147 @@
+// inference-platform: from stack config to a GPU inference endpoint.
+//
+//   config ─► network ─► cluster ─► GPU node pools
+//                          │
+//   registry ─► image ─────┼─► namespace ─► [cache] ─► inference service ─► load balancer
+//                          │                                  └─► [monitoring, autoscaling]
+//   (local: the current kubeconfig's cluster and the local Docker daemon; no AWS at all)
+import * as pulumi from "@pulumi/pulumi";
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import { fileURLToPath } from "node:url";
+import { PROJECT } from "./config.js";
+import { loadConfig } from "./load-config.js";
+import { Network } from "./network.js";
+import { Cluster } from "./cluster.js";
+import { GpuNodePools } from "./gpu-node-pools.js";
+import { Registry } from "./registry.js";
+import { AppImage } from "./app-image.js";
+import { AppNamespace } from "./namespace.js";
+import { InferenceService } from "./inference-service.js";
+import { LoadBalancer } from "./load-balancer.js";
+
+const cfg = loadConfig();
+const appDir = fileURLToPath(new URL("../app", import.meta.url));
+const tags = { project: PROJECT, stack: pulumi.getStack(), environment: cfg.environment, "managed-by": "pulumi" };
+const protect = cfg.protect;
+
+// --- AWS foundation: VPC, EKS (Auto Mode), GPU pools, ECR; absent in the local stack ---
+const awsProvider =
+  cfg.network && cfg.cluster ? new aws.Provider("aws", { region: cfg.region, defaultTags: { tags } }) : undefined;
+const network =
+  awsProvider && cfg.network
+    ? new Network("network", { ...cfg.network, tags }, { providers: [awsProvider], protect })
+    : undefined;
+const cluster =
+  awsProvider && network && cfg.cluster
+    ? new Cluster(
+        "cluster",
+        {
+          clusterName: cfg.cluster.name,
+          version: cfg.cluster.version,
+          vpcId: network.vpcId,
+          privateSubnetIds: network.privateSubnetIds,
+          publicSubnetIds: network.publicSubnetIds,
+          publicEndpoint: cfg.cluster.publicEndpoint,
+          adminRoleArns: cfg.cluster.adminRoleArns,
+          deletionProtection: protect,
+          tags,
+        },
+        { providers: [awsProvider], protect },
+      )
+    : undefined;
+const k8sProvider =
+  cluster?.provider ?? new k8s.Provider("local", { context: cfg.local.kubeContext, enableServerSideApply: true });
+const gpuNodePools = new GpuNodePools("gpu", { pools: cfg.gpuPools }, { providers: [k8sProvider] });
+const registry =
+  awsProvider && cfg.image.build
+    ? new Registry(
+        "registry",
+        {
+          repositoryName: `${PROJECT}-${pulumi.getStack()}`,
+          keepImages: cfg.image.keepImages,
+          pullAccountIds: cfg.image.pullAccountIds,
+          forceDelete: !protect,
+          tags,
+        },
+        { providers: [awsProvider], protect },
+      )
+    : undefined;
+
+// --- the image: built here (dev, local) or promoted by digest from the stack below (staging, prod) ---
+const appGpuPools = cfg.gpuPools.filter((p) => cfg.app.pools.includes(p.name));
+const image = new AppImage(
+  "app",
+  {
+    variant: appGpuPools.length > 0 ? "cuda" : "cpu",
+    ...(cfg.image.build
+      ? { build: { appDir, platform: cfg.image.platform, ...(registry ? { registry } : {}) } }
+      : { promote: { fromStack: cfg.image.promoteFrom, ref: cfg.image.ref } }),
+  },
+  awsProvider ? { providers: [awsProvider] } : {},
+);
+
+const namespace = new AppNamespace("app", { name: cfg.app.namespace }, { providers: [k8sProvider] });
+
+// --- data & control layer (helper E): the cache goes here, before the app ---
+const redisSecret: { name: pulumi.Input<string>; key: string } | undefined = undefined;
+// --- end of the cache's place ---
+
+const app = new InferenceService(
+  "inference",
+  {
+    namespace: namespace.name,
+    image: image.imageRef,
+    // An autoscaler owns the replica count when autoscaling is on.
+    replicas: cfg.autoscaling.enabled ? undefined : cfg.app.replicas,
+    ...(appGpuPools.length > 0 ? { gpu: { pools: appGpuPools.map((p) => p.name), count: cfg.app.gpusPerReplica } } : {}),
+    arch: cfg.image.platform === "linux/arm64" ? "arm64" : "amd64",
+    cpu: cfg.app.cpu,
+    memory: cfg.app.memory,
+    maxBatchSize: cfg.app.maxBatchSize,
+    maxQueueDelayMs: cfg.app.maxQueueDelayMs,
+    ortIntraOpThreads: cfg.app.ortIntraOpThreads,
+    shutdownGraceMs: cfg.app.shutdownGraceMs,
+    preStopSeconds: cfg.app.preStopSeconds,
+    ...(redisSecret ? { redisSecret } : {}),
+    ...(cfg.app.authTokensSecret ? { authTokensSecret: cfg.app.authTokensSecret } : {}),
+    extraEnv: cfg.app.extraEnv,
+    // NLB targets are pod IPs reached from the NLB's addresses inside the VPC.
+    ingressCidrs: network ? [network.cidr] : cfg.loadBalancer.allowedCidrs,
+  },
+  { providers: [k8sProvider], dependsOn: [gpuNodePools] },
+);
+
+const loadBalancer = new LoadBalancer(
+  "inference-public",
+  {
+    namespace: namespace.name,
+    selector: app.selector,
+    type: cfg.loadBalancer.type,
+    ...(cfg.loadBalancer.certificateArn ? { certificateArn: cfg.loadBalancer.certificateArn } : {}),
+    internal: cfg.loadBalancer.internal,
+    nodePort: cfg.loadBalancer.nodePort,
+    allowedCidrs: cfg.loadBalancer.allowedCidrs,
+  },
+  { providers: [k8sProvider] },
+);
+
+// --- data & control layer (helper E): monitoring and autoscaling go here, after the app ---
+// --- end of monitoring and autoscaling ---
+
+// --- stack outputs: what a person or CI needs next ---
+export const environment = cfg.environment;
+export const endpointUrl = loadBalancer.endpointUrl;
+export const healthUrl = pulumi.interpolate`${loadBalancer.endpointUrl}/v2/health/ready`;
+export const imageRef = image.imageRef;
+export const imageDigest = image.digest;
+export const clusterName = cluster?.clusterName ?? cfg.local.kubeContext ?? "current-context";
+export const kubeconfig = cluster?.kubeconfig;
+export const region = cfg.region;
+export const vpcId = network?.vpcId;
+export const ecrRepositoryUrl = registry?.repositoryUrl;
+export const namespaceName = app.namespace;
+export const deploymentName = app.deploymentName;
+export const serviceName = app.serviceName;
+export const gpuNodePoolNames = gpuNodePools.nodePoolNames;
+// --- release history (delivery) ---

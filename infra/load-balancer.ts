@@ -1,0 +1,93 @@
+// The public entry point: a Service in front of the app pods. On AWS it is an NLB
+// provisioned by EKS Auto Mode's load balancer controller, targeting pod IPs,
+// health-checking the app's readiness endpoint and terminating TLS with an ACM
+// certificate when one is configured; locally a NodePort or LoadBalancer Service.
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { APP_PORT, HEALTH } from "./inference-service.js";
+
+const ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer";
+
+export interface LoadBalancerArgs {
+  /** Namespace of the app (required). */
+  namespace: pulumi.Input<string>;
+  /** Pod labels of the app (required). */
+  selector: Record<string, string>;
+  /** "nlb" (AWS), "loadBalancer" or "nodePort" (local clusters) (required). */
+  type: "nlb" | "loadBalancer" | "nodePort";
+  /** ACM certificate ARN; when set the NLB listens with TLS on 443 (default none: plain HTTP on 80). */
+  certificateArn?: string;
+  /** Internal NLB instead of internet-facing (default false). */
+  internal?: boolean;
+  /** Node port for type "nodePort" (default 30080). */
+  nodePort?: number;
+  /** Client CIDRs allowed in (default ["0.0.0.0/0"]). */
+  allowedCidrs?: string[];
+  /** Seconds the NLB keeps sending to a deregistering target; keep below the pod's preStop (default 10). */
+  deregistrationDelaySeconds?: number;
+}
+
+export class LoadBalancer extends pulumi.ComponentResource {
+  /** URL clients use, e.g. https://xyz.elb.us-east-1.amazonaws.com */
+  public readonly endpointUrl: pulumi.Output<string>;
+  public readonly hostname: pulumi.Output<string>;
+
+  constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("inference-platform:infra:LoadBalancer", name, {}, opts);
+    const tls = args.certificateArn !== undefined;
+    const port = tls ? 443 : 80;
+    const scheme = tls ? "https" : "http";
+    const annotations: Record<string, string> =
+      args.type === "nlb"
+        ? {
+            [`${ANNOTATION}-scheme`]: args.internal ? "internal" : "internet-facing",
+            [`${ANNOTATION}-nlb-target-type`]: "ip",
+            [`${ANNOTATION}-healthcheck-protocol`]: "HTTP",
+            [`${ANNOTATION}-healthcheck-port`]: "traffic-port",
+            [`${ANNOTATION}-healthcheck-path`]: HEALTH.ready,
+            [`${ANNOTATION}-healthcheck-interval`]: "10",
+            [`${ANNOTATION}-healthcheck-healthy-threshold`]: "2",
+            [`${ANNOTATION}-healthcheck-unhealthy-threshold`]: "2",
+            [`${ANNOTATION}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${args.deregistrationDelaySeconds ?? 10}`,
+            ...(tls
+              ? {
+                  [`${ANNOTATION}-ssl-cert`]: args.certificateArn as string,
+                  [`${ANNOTATION}-ssl-ports`]: scheme,
+                  [`${ANNOTATION}-ssl-negotiation-policy`]: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                }
+              : {}),
+          }
+        : {};
+    const service = new k8s.core.v1.Service(
+      name,
+      {
+        metadata: { name, namespace: args.namespace, annotations },
+        spec: {
+          type: args.type === "nodePort" ? "NodePort" : "LoadBalancer",
+          ...(args.type === "nlb" ? { loadBalancerClass: "eks.amazonaws.com/nlb" } : {}),
+          ...(args.type === "nodePort" ? {} : { loadBalancerSourceRanges: args.allowedCidrs ?? ["0.0.0.0/0"] }),
+          externalTrafficPolicy: args.type === "nodePort" ? "Cluster" : "Local",
+          selector: args.selector,
+          ports: [
+            {
+              name: scheme,
+              port,
+              targetPort: APP_PORT.name,
+              protocol: "TCP",
+              ...(args.type === "nodePort" ? { nodePort: args.nodePort ?? 30080 } : {}),
+            },
+          ],
+        },
+      },
+      { parent: this },
+    );
+    if (args.type === "nodePort") {
+      this.hostname = pulumi.output("localhost");
+      this.endpointUrl = pulumi.output(`http://localhost:${args.nodePort ?? 30080}`);
+    } else {
+      this.hostname = service.status.loadBalancer.ingress.apply((ing) => ing?.[0]?.hostname ?? ing?.[0]?.ip ?? "");
+      this.endpointUrl = pulumi.interpolate`${scheme}://${this.hostname}`;
+    }
+    this.registerOutputs({ endpointUrl: this.endpointUrl });
+  }
+}

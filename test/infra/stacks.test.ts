@@ -1,0 +1,183 @@
+// Every stack file evaluates under mocks, and what each registers is what its
+// environment promises: AWS foundation or none, GPU pools, images by digest, protection.
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import path from "node:path";
+import { runStack, one, ofType, stackValue, stackWith, REPO_ROOT, STACKS, type StackName } from "../support/pulumi-program.js";
+
+const DIGEST_REF = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
+const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
+
+describe("stack files", () => {
+  it("are exactly the four environments", () => {
+    const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((f) => f.endsWith(".yaml")).sort();
+    assert.deepEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+  });
+
+  for (const stack of STACKS) {
+    it(`${stack} evaluates and exports endpoint, image and cluster`, async () => {
+      const run = await runStack(stack);
+      assert.ok(run.resources.length > 10, `${stack} registered only ${run.resources.length} resources`);
+      assert.match(String(run.outputs.endpointUrl), /^https?:\/\/[^/]+$/);
+      assert.ok(run.outputs.imageRef, "imageRef output");
+      assert.match(String(run.outputs.imageDigest), /^sha256:[0-9a-f]{64}$/);
+      assert.ok(run.outputs.clusterName, "clusterName output");
+      assert.equal(run.outputs.environment, stack);
+    });
+  }
+});
+
+describe("local stack", () => {
+  it("creates no AWS resource or provider at all", async () => {
+    const run = await runStack("local");
+    const awsish = run.resources.filter((r) => /^(aws|awsx|eks):|^pulumi:providers:(aws|awsx|eks)$/.test(r.type));
+    assert.deepEqual(awsish.map((r) => r.type), []);
+  });
+
+  it("builds into the local Docker daemon, CPU variant, nothing pushed", async () => {
+    const image = one(await runStack("local"), "docker-build:index:Image");
+    assert.equal(image.inputs.push, false);
+    assert.equal(image.inputs.load, true);
+    assert.match(image.inputs.dockerfile.location, /app\/Dockerfile$/);
+  });
+
+  it("exposes the app on a NodePort and runs it on CPU", async () => {
+    const run = await runStack("local");
+    const services = ofType(run, "kubernetes:core/v1:Service");
+    assert.ok(services.some((s) => s.inputs.spec.type === "NodePort" && s.inputs.spec.ports[0].nodePort === 30080));
+    const pod = one(run, DEPLOYMENT).inputs.spec.template.spec;
+    assert.equal(pod.containers[0].resources.limits["nvidia.com/gpu"], undefined);
+    assert.deepEqual(pod.tolerations ?? [], []);
+    assert.equal(env(pod, "EXECUTION_PROVIDER"), "cpu");
+    assert.equal(run.outputs.kubeconfig, undefined);
+  });
+});
+
+for (const stack of ["dev", "staging", "prod"] as const satisfies StackName[]) {
+  describe(`${stack} stack (AWS)`, () => {
+    it("has a VPC with private node subnets, public LB subnets and their discovery tags", async () => {
+      const vpc = one(await runStack(stack), "awsx:ec2:Vpc");
+      const byType = Object.fromEntries(vpc.inputs.subnetSpecs.map((s: any) => [s.type, s.tags]));
+      assert.equal(byType.Private["kubernetes.io/role/internal-elb"], "1");
+      assert.equal(byType.Public["kubernetes.io/role/elb"], "1");
+    });
+
+    it("runs EKS in Auto Mode with access entries and an OIDC provider", async () => {
+      const cluster = one(await runStack(stack), "eks:index:Cluster");
+      assert.equal(cluster.inputs.autoMode.enabled, true);
+      assert.deepEqual(cluster.inputs.autoMode.computeConfig.nodePools, ["system", "general-purpose"]);
+      assert.equal(cluster.inputs.authenticationMode, "API");
+      assert.equal(cluster.inputs.createOidcProvider, true);
+    });
+
+    it("provisions GPU pools as tainted Karpenter NodePools that scale from zero", async () => {
+      const pools = ofType(await runStack(stack), NODEPOOL);
+      assert.ok(pools.length >= 1);
+      for (const pool of pools) {
+        const spec = pool.inputs.spec;
+        const req = Object.fromEntries(spec.template.spec.requirements.map((r: any) => [r.key, r.values]));
+        assert.ok(req["eks.amazonaws.com/instance-family"].length > 0);
+        assert.ok(req["eks.amazonaws.com/instance-family"].every((f: string) => /^(g|p)\d/.test(f)), "GPU families only");
+        assert.ok(Number(req["eks.amazonaws.com/instance-gpu-count"][0]) >= 1);
+        assert.ok(req["karpenter.sh/capacity-type"].length > 0);
+        assert.deepEqual(spec.template.spec.taints, [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]);
+        assert.ok(Number(spec.limits["nvidia.com/gpu"]) > 0, "a GPU limit bounds the pool");
+        assert.equal(spec.replicas, undefined, "no static node count: Karpenter starts from zero");
+      }
+    });
+
+    it("requests GPUs and tolerates the GPU taint, pinned to its pools, CUDA image", async () => {
+      const run = await runStack(stack);
+      const pod = one(run, DEPLOYMENT).inputs.spec.template.spec;
+      const container = pod.containers[0];
+      assert.equal(container.resources.limits["nvidia.com/gpu"], "1");
+      assert.equal(container.resources.requests["nvidia.com/gpu"], "1");
+      assert.deepEqual(pod.tolerations, [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]);
+      const term = pod.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+      const poolNames = ofType(run, NODEPOOL).map((p) => p.inputs.spec.template.metadata.labels["inference-platform/pool"]);
+      assert.ok(term.matchExpressions[0].values.every((v: string) => poolNames.includes(v)));
+      assert.equal(env(pod, "EXECUTION_PROVIDER"), "cuda");
+      assert.match(container.image, DIGEST_REF);
+    });
+
+    it("fronts the app with an NLB that health-checks readiness", async () => {
+      const run = await runStack(stack);
+      const lb = ofType(run, "kubernetes:core/v1:Service").find((s) => s.inputs.spec.type === "LoadBalancer");
+      assert.ok(lb);
+      assert.equal(lb.inputs.spec.loadBalancerClass, "eks.amazonaws.com/nlb");
+      const a = lb.inputs.metadata.annotations;
+      assert.equal(a["service.beta.kubernetes.io/aws-load-balancer-healthcheck-path"], "/v2/health/ready");
+      assert.equal(a["service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"], "ip");
+    });
+
+    it("exports the kubeconfig as a secret-bearing output and the cluster name", async () => {
+      const run = await runStack(stack);
+      assert.equal(run.outputs.clusterName, `inference-${stack}`);
+      assert.equal(JSON.parse(String(run.outputs.kubeconfig)).kind, "Config");
+    });
+  });
+}
+
+describe("promotion by digest", () => {
+  it("dev builds the CUDA image and pushes it to an immutable, scanned ECR repository with registry cache", async () => {
+    const run = await runStack("dev");
+    const image = one(run, "docker-build:index:Image");
+    assert.equal(image.inputs.push, true);
+    assert.match(image.inputs.dockerfile.location, /app\/Dockerfile\.cuda$/);
+    assert.ok(image.inputs.cacheFrom[0].registry.ref.includes("-cache:"));
+    assert.equal(image.inputs.cacheTo[0].registry.mode, "max");
+    const repos = ofType(run, "aws:ecr/repository:Repository");
+    const main = repos.find((r) => r.inputs.name === "inference-platform-dev");
+    assert.equal(main?.inputs.imageTagMutability, "IMMUTABLE");
+    assert.equal(main?.inputs.imageScanningConfiguration.scanOnPush, true);
+    assert.ok(ofType(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy").length >= 1);
+    assert.equal(run.outputs.imageRef, `${main?.state.repositoryUrl}@${image.state.digest}`);
+  });
+
+  for (const [stack, below] of [["staging", "dev"], ["prod", "staging"]] as const) {
+    it(`${stack} builds nothing and deploys the digest ${below} runs`, async () => {
+      const run = await runStack(stack);
+      assert.deepEqual(ofType(run, "docker-build:index:Image"), []);
+      assert.deepEqual(ofType(run, "aws:ecr/repository:Repository"), []);
+      const ref = one(run, "pulumi:pulumi:StackReference");
+      assert.equal(ref.inputs.name, `organization/inference-platform/${below}`);
+      const image = one(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].image;
+      assert.equal(image, ref.state.outputs.imageRef);
+      assert.equal(run.outputs.imageRef, image);
+    });
+  }
+
+  it("a digest that CI pins in config wins over the stack reference", async () => {
+    const digest = `sha256:${"ab".repeat(32)}`;
+    const pinned = `111122223333.dkr.ecr.us-east-1.amazonaws.com/inference-platform-dev@${digest}`;
+    const run = await runStack(stackWith("staging", { image: { ...stackValue("staging", "image"), ref: pinned } }));
+    assert.deepEqual(ofType(run, "pulumi:pulumi:StackReference"), []);
+    assert.equal(one(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].image, pinned);
+    assert.equal(run.outputs.imageDigest, digest);
+  });
+});
+
+describe("protection", () => {
+  it("prod protects the VPC, the cluster and their children; the app stays replaceable", async () => {
+    const run = await runStack("prod");
+    for (const type of ["inference-platform:infra:Network", "awsx:ec2:Vpc", "inference-platform:infra:Cluster", "eks:index:Cluster"]) {
+      assert.equal(one(run, type).opts.protect, true, `${type} protected`);
+    }
+    assert.equal(one(run, DEPLOYMENT).opts.protect, false);
+    assert.equal(one(run, "eks:index:Cluster").inputs.deletionProtection, true);
+  });
+
+  for (const stack of ["local", "dev", "staging"] as const) {
+    it(`${stack} protects nothing`, async () => {
+      const run = await runStack(stack);
+      assert.deepEqual(run.resources.filter((r) => r.opts.protect).map((r) => r.type), []);
+    });
+  }
+});
+
+function env(pod: any, name: string): string | undefined {
+  return pod.containers[0].env.find((e: any) => e.name === name)?.value;
+}
+
