@@ -326,6 +326,9 @@ const Schema = obj({
       issue(["app", "pools"], `pools ${c.app.pools.join(", ")} allow ${maxGpus} GPUs in all, enough for ${most} replicas, but the app may run ${wanted}`);
     }
   }
+  if (c.autoscaling.enabled && !c.monitoring.enabled) {
+    issue(["autoscaling", "enabled"], "the autoscaler reads Prometheus: enable monitoring too, or disable autoscaling");
+  }
   if (c.autoscaling.minReplicas > c.autoscaling.maxReplicas) {
     issue(["autoscaling", "minReplicas"], `min (${c.autoscaling.minReplicas}) > max (${c.autoscaling.maxReplicas})`);
   }
