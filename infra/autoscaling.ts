@@ -143,6 +143,7 @@ export class Autoscaling extends pulumi.ComponentResource {
     const keda = new k8s.helm.v3.Release(
       `${name}-keda`,
       {
+        name: KEDA_CHART.chart,
         chart: KEDA_CHART.chart,
         version: KEDA_CHART.version,
         repositoryOpts: { repo: KEDA_CHART.repo },

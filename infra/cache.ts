@@ -2,10 +2,11 @@
 // group in the private subnets, reachable only from the cluster's security group,
 // TLS in transit, encrypted at rest, AUTH token generated here as a Pulumi secret,
 // Multi-AZ with automatic failover where the stack asks for it. In the local
-// stack: one in-cluster Valkey pod with the same AUTH token scheme. Either way the
-// app reads the connection URL from a Kubernetes Secret, never from a plain env
-// value. Valkey rather than Redis OSS: the same protocol and ioredis client, an
-// open-source licence, and ElastiCache prices Valkey nodes about 20% lower.
+// stack: one in-cluster Valkey pod with the same AUTH token scheme, reachable from
+// the app's namespace only. Either way the app reads the connection URL from a
+// Kubernetes Secret, never from a plain env value. Valkey rather than Redis OSS:
+// the same protocol and ioredis client, an open-source licence, and ElastiCache
+// prices Valkey nodes about 20% lower.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -44,8 +45,6 @@ export interface CacheArgs {
   namespace: pulumi.Input<string>;
   /** ElastiCache group to create; when absent an in-cluster Valkey serves the local stack (default absent). */
   elastiCache?: ElastiCacheSettings & ElastiCacheNetwork;
-  /** Labels of the app's pods, the only clients the in-cluster Valkey admits (required for in-cluster). */
-  clientPodLabels?: Record<string, string>;
   /** Image of the in-cluster Valkey (default "valkey/valkey:8.1-alpine"). */
   image?: string;
   /** Protect the replication group from deletion (default false). */
@@ -151,7 +150,6 @@ export class Cache extends pulumi.ComponentResource {
 
   /** One Valkey pod behind a Service; returns the Service's cluster DNS name. */
   private inCluster(name: string, args: CacheArgs, token: pulumi.Output<string>): pulumi.Output<string> {
-    if (!args.clientPodLabels) throw new Error("Cache: clientPodLabels is required for the in-cluster Valkey");
     const labels = { "app.kubernetes.io/name": "valkey", "app.kubernetes.io/part-of": "inference-platform" };
     const auth = new k8s.core.v1.Secret(
       `${name}-auth`,
@@ -206,7 +204,8 @@ export class Cache extends pulumi.ComponentResource {
         spec: {
           podSelector: { matchLabels: labels },
           policyTypes: ["Ingress"],
-          ingress: [{ from: [{ podSelector: { matchLabels: args.clientPodLabels } }], ports: [{ port: REDIS_PORT, protocol: "TCP" }] }],
+          // Pods of its own namespace only: the app's namespace holds nothing else.
+          ingress: [{ from: [{ podSelector: {} }], ports: [{ port: REDIS_PORT, protocol: "TCP" }] }],
         },
       },
       { parent: this },

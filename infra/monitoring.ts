@@ -119,6 +119,7 @@ export class Monitoring extends pulumi.ComponentResource {
     const stack = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
+        name: KUBE_PROMETHEUS_STACK_CHART.chart,
         chart: KUBE_PROMETHEUS_STACK_CHART.chart,
         version: KUBE_PROMETHEUS_STACK_CHART.version,
         repositoryOpts: { repo: KUBE_PROMETHEUS_STACK_CHART.repo },
@@ -128,13 +129,15 @@ export class Monitoring extends pulumi.ComponentResource {
       { parent: this, dependsOn: storageClass },
     );
     this.prometheusUrl = pulumi.interpolate`http://prometheus-operated.${namespace}.svc:9090`;
-    this.grafanaService = pulumi.interpolate`${namespace}/${stack.status.name}-grafana`;
+    // The grafana subchart names its Service "<release>-grafana".
+    this.grafanaService = pulumi.interpolate`${namespace}/${KUBE_PROMETHEUS_STACK_CHART.chart}-grafana`;
 
     if (args.gpu) {
       new k8s.helm.v3.Release(
         `${name}-dcgm-exporter`,
         {
-          chart: DCGM_EXPORTER_CHART.chart,
+          name: DCGM_EXPORTER_CHART.chart,
+        chart: DCGM_EXPORTER_CHART.chart,
           version: DCGM_EXPORTER_CHART.version,
           repositoryOpts: { repo: DCGM_EXPORTER_CHART.repo },
           namespace,
