@@ -33,8 +33,6 @@ export class Cluster extends pulumi.ComponentResource {
   /** Kubeconfig as JSON text, a secret. */
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly oidcProviderArn: pulumi.Output<string>;
-  /** Security group EKS puts on the control plane and Auto Mode nodes: what "from the cluster" means for VPC resources. */
-  public readonly clusterSecurityGroupId: pulumi.Output<string>;
   /** Security group of the cluster, which Auto Mode nodes (and so pods) carry: allow it into VPC services. */
   public readonly securityGroupId: pulumi.Output<string>;
   /** Kubernetes provider bound to this cluster. */
@@ -80,7 +78,6 @@ export class Cluster extends pulumi.ComponentResource {
     this.clusterName = args.clusterName;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
-    this.clusterSecurityGroupId = cluster.clusterSecurityGroupId;
     this.securityGroupId = cluster.clusterSecurityGroupId;
     this.provider = new k8s.Provider(
       name,
