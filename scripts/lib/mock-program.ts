@@ -49,6 +49,8 @@ export interface ProgramRun {
 }
 
 export const MOCK_ACCOUNT = "111122223333";
+/** The organization a self-managed backend reports (what `organization/...` stack names use). */
+export const MOCK_ORGANIZATION = "organization";
 
 /** Deterministic fake sha256 digest for a seed. */
 export function fakeDigest(seed: string): string {
@@ -146,6 +148,17 @@ function resourceState(type: string, name: string, inputs: Record<string, any>, 
       const imageRef = `${MOCK_ACCOUNT}.dkr.ecr.${region}.amazonaws.com/${PROJECT}-dev@${fakeDigest(`release-of-${below}`)}`;
       return { ...inputs, outputs: { imageRef, imageDigest: imageRef.split("@")[1] }, secretOutputNames: [] };
     }
+    case "random:index/randomPassword:RandomPassword": {
+      const length = Number(inputs.length ?? 16);
+      return { ...inputs, result: createHash("sha256").update(name).digest("hex").repeat(4).slice(0, length) };
+    }
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        ...inputs,
+        arn: arn("elasticache", `replicationgroup:${name}`),
+        primaryEndpointAddress: `master.${name}.mock01.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${name}.mock01.cache.amazonaws.com`,
+      };
     case "kubernetes:core/v1:Service": {
       const state = withK8sName(name, inputs);
       if (inputs.spec?.type === "LoadBalancer") {
@@ -213,6 +226,7 @@ export async function runProgram(source: StackSource, entry = path.join(REPO_ROO
     PROJECT,
     stack,
     false,
+    MOCK_ORGANIZATION,
   );
   pulumi.runtime.setAllConfig(config, secretKeys);
 
