@@ -55,6 +55,14 @@ train ${m.split.train.ham} ham + ${m.split.train.spam} spam, test ${m.split.test
 Training split: accuracy ${pct(m.trainMetrics.accuracy)}, spam F1 ${pct(m.trainMetrics.f1)}.
 Model file: ${m.model.bytes} bytes.
 
+## Limitations
+- English mail from 2002; modern spam, other languages and short chat messages are out of
+  distribution. Probabilities are those of a regularised linear model, not calibrated.
+- Tokens are ASCII letters and digits only: non-ASCII letters split words ("café" -> "caf").
+- onnxruntime-node passes strings to the runtime as C strings: text after a NUL character is ignored.
+- A batch is padded to its longest text, so one long message slows its batch-mates.
+- An empty batch (shape [0]) is an error in the graph's Tokenizer, not an empty result.
+
 ## Retraining
 \`npm run train\` rewrites \`1/model.onnx\`, \`metrics.json\` and this card. The pipeline is
 deterministic (seeded split, sorted vocabulary, fixed-step full-batch training), and
