@@ -38,6 +38,8 @@ export interface RecordedResource {
   inputs: Record<string, any>;
   /** State the mock answered with. */
   state: Record<string, any>;
+  /** Paths ("stringData.url") of inputs the program marked secret; `inputs` holds their plain values. */
+  secrets: string[];
   opts: RecordedOptions;
 }
 
@@ -196,6 +198,22 @@ function settle(value: unknown): Promise<unknown> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 
+/** Waits for the runtime's outstanding resource registrations (exported by the SDK's settings module). */
+const waitForRPCs = async () => (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+
+/** Replaces secret-wrapped values by their plain values, noting where they were. */
+function unwrapSecrets(value: any, at: string, found: string[]): any {
+  if (pulumi.runtime.isRpcSecret(value)) {
+    found.push(at);
+    return unwrapSecrets(pulumi.runtime.unwrapRpcSecret(value), at, []);
+  }
+  if (Array.isArray(value)) return value.map((v, i) => unwrapSecrets(v, `${at}[${i}]`, found));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, found)]));
+  }
+  return value;
+}
+
 type Rpc = (req: any, cb: (err: any, res: any) => void) => Promise<void> | void;
 
 let runCount = 0;
@@ -234,13 +252,15 @@ export async function runProgram(source: StackSource, entry = path.join(REPO_ROO
   const monitor = pulumi.runtime.getMonitor() as unknown as Record<"registerResource" | "readResource", Rpc>;
   const record = (req: any, res: any, read: boolean) => {
     const urn: string = res.getUrn();
+    const secrets: string[] = [];
     recorded.set(urn, {
       type: req.getType(),
       name: req.getName(),
       urn,
       parent: req.getParent(),
       custom: read || req.getCustom(),
-      inputs: pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject()),
+      inputs: unwrapSecrets(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject()), "", secrets),
+      secrets,
       state: pulumi.runtime.deserializeProperties(read ? res.getProperties() : res.getObject()),
       opts: {
         protect: !read && req.getProtect() === true,
@@ -261,9 +281,13 @@ export async function runProgram(source: StackSource, entry = path.join(REPO_ROO
   }
 
   const url = `${pathToFileURL(entry).href}?stack=${encodeURIComponent(stack)}&run=${++runCount}`;
-  const mod = (await import(url)) as Record<string, unknown>;
+  const mod = (await import(url).catch(async (err: unknown) => {
+    // Say what had been registered when the program failed: a config error must come before any resource.
+    await waitForRPCs();
+    throw Object.assign(err as Error, { registeredBeforeFailure: [...recorded.values()] });
+  })) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(mod)) outputs[k] = await settle(v);
-  await (pulumi.runtime as unknown as { waitForRPCs?: () => Promise<void> }).waitForRPCs?.();
+  await waitForRPCs();
   return { stack, config, resources: [...recorded.values()], outputs };
 }

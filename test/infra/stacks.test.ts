@@ -10,6 +10,13 @@ const DIGEST_REF = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const NODEPOOL = "kubernetes:karpenter.sh/v1:NodePool";
 
+/** The inference app's Deployment (the local stack also runs an in-cluster Valkey). */
+function appDeployment(run: Awaited<ReturnType<typeof runStack>>) {
+  const found = ofType(run, DEPLOYMENT).filter((r) => r.name === "inference");
+  assert.equal(found.length, 1, `${run.stack}: expected the inference Deployment`);
+  return found[0]!;
+}
+
 describe("stack files", () => {
   it("are exactly the four environments", () => {
     const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((f) => f.endsWith(".yaml")).sort();
@@ -47,7 +54,7 @@ describe("local stack", () => {
     const run = await runStack("local");
     const services = ofType(run, "kubernetes:core/v1:Service");
     assert.ok(services.some((s) => s.inputs.spec.type === "NodePort" && s.inputs.spec.ports[0].nodePort === 30080));
-    const pod = one(run, DEPLOYMENT).inputs.spec.template.spec;
+    const pod = appDeployment(run).inputs.spec.template.spec;
     assert.equal(pod.containers[0].resources.limits["nvidia.com/gpu"], undefined);
     assert.deepEqual(pod.tolerations ?? [], []);
     assert.equal(env(pod, "EXECUTION_PROVIDER"), "cpu");
@@ -90,7 +97,7 @@ for (const stack of ["dev", "staging", "prod"] as const satisfies StackName[]) {
 
     it("requests GPUs and tolerates the GPU taint, pinned to its pools, CUDA image", async () => {
       const run = await runStack(stack);
-      const pod = one(run, DEPLOYMENT).inputs.spec.template.spec;
+      const pod = appDeployment(run).inputs.spec.template.spec;
       const container = pod.containers[0];
       assert.equal(container.resources.limits["nvidia.com/gpu"], "1");
       assert.equal(container.resources.requests["nvidia.com/gpu"], "1");
@@ -144,7 +151,7 @@ describe("promotion by digest", () => {
       const ref = ofType(run, "pulumi:pulumi:StackReference").find((r) => r.inputs.name.endsWith(`/${below}`));
       assert.ok(ref, `a StackReference to ${below}`);
       assert.equal(ref.inputs.name, `organization/inference-platform/${below}`);
-      const image = one(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].image;
+      const image = appDeployment(run).inputs.spec.template.spec.containers[0].image;
       assert.equal(image, ref.state.outputs.imageRef);
       assert.equal(run.outputs.imageRef, image);
     });
@@ -155,7 +162,7 @@ describe("promotion by digest", () => {
     const pinned = `111122223333.dkr.ecr.us-east-1.amazonaws.com/inference-platform-dev@${digest}`;
     const run = await runStack(stackWith("staging", { image: { ...stackValue("staging", "image"), ref: pinned } }));
     assert.ok(!ofType(run, "pulumi:pulumi:StackReference").some((r) => r.inputs.name.endsWith("/dev")));
-    assert.equal(one(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].image, pinned);
+    assert.equal(appDeployment(run).inputs.spec.template.spec.containers[0].image, pinned);
     assert.equal(run.outputs.imageDigest, digest);
   });
 });
@@ -166,7 +173,7 @@ describe("protection", () => {
     for (const type of ["inference-platform:infra:Network", "awsx:ec2:Vpc", "inference-platform:infra:Cluster", "eks:index:Cluster"]) {
       assert.equal(one(run, type).opts.protect, true, `${type} protected`);
     }
-    assert.equal(one(run, DEPLOYMENT).opts.protect, false);
+    assert.equal(appDeployment(run).opts.protect, false);
     assert.equal(one(run, "eks:index:Cluster").inputs.deletionProtection, true);
   });
 
