@@ -278,15 +278,10 @@ const Schema = obj({
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: "custom", path, message });
   const aws = c.environment !== "local";
   if (aws) {
-    if (!c.region) issue(["region"], `aws:region is required for the ${c.environment} stack (e.g. us-east-1)`);
     if (!c.network) issue(["network"], `network is required for the ${c.environment} stack`);
     if (!c.cluster) issue(["cluster"], `cluster is required for the ${c.environment} stack`);
     if (c.loadBalancer.type === "nodePort") issue(["loadBalancer", "type"], '"nodePort" is for the local stack; use "nlb"');
   } else {
-    for (const key of ["network", "cluster"] as const) {
-      if (c[key]) issue([key], "the local stack uses the current kubeconfig and creates no AWS resources; remove it");
-    }
-    if (c.gpuPools.length > 0) issue(["gpuPools"], "the local stack runs on CPU only; remove the GPU pools");
     if (c.loadBalancer.type === "nlb") issue(["loadBalancer", "type"], '"nlb" needs AWS; use "nodePort" or "loadBalancer"');
     if (c.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "TLS by ACM certificate needs AWS");
   }
@@ -452,15 +447,28 @@ export function parseConfig(raw: Record<string, string>): StackConfig {
     problems.push(`environment: ${JSON.stringify(env)} is not one of ${ENVIRONMENTS.join(", ")}`);
   }
   if (problems.length > 0) throw new ConfigError(report(problems));
+  // What a stack must or must not have by where it runs, read off the raw keys so it shows even when the rest fails.
+  if (env !== "local" && !raw["aws:region"]) {
+    problems.push(`region: aws:region is required for the ${String(env)} stack (e.g. us-east-1)`);
+  }
+  if (env === "local") {
+    for (const key of ["network", "cluster"]) {
+      if (key in ours) problems.push(`${key}: the local stack uses the current kubeconfig and creates no AWS resources; remove it`);
+    }
+    if (Array.isArray(ours.gpuPools) && ours.gpuPools.length > 0) {
+      problems.push("gpuPools: the local stack runs on CPU only; remove the GPU pools");
+    }
+  }
 
   const input = merge(DEFAULTS[env as Environment], { ...ours, region: raw["aws:region"] });
   const result = Schema.safeParse(input);
+  if (result.success && problems.length > 0) throw new ConfigError(report(problems));
   if (!result.success) {
     for (const iss of result.error.issues) {
       const at = formatPath(iss.path);
       const value = valueAt(input, iss.path);
       const shown = value === undefined || isPlainObject(value) ? "" : ` (got ${JSON.stringify(value)})`;
-      problems.push(`${at || "(stack)"}: ${iss.message}${shown}`);
+      problems.push(`${at || PROJECT}: ${iss.message}${shown}`);
     }
     throw new ConfigError(report(problems));
   }
