@@ -3,8 +3,8 @@
 export interface CacheBackend {
   /** Metric label and `ResultCache.backend` value. */
   readonly name: "memory" | "redis";
-  /** False while the store cannot take commands (e.g. Redis reconnecting): calls are skipped. */
-  isAvailable(): boolean;
+  /** Resolves true once the store takes commands, false if it does not within timeoutMs. Never rejects. */
+  whenReady(timeoutMs: number): Promise<boolean>;
   get(key: string): Promise<Buffer | undefined>;
   set(key: string, value: Buffer): Promise<void>;
   close(): Promise<void>;

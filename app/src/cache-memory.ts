@@ -15,7 +15,7 @@ export function createMemoryBackend(maxBytes: number, ttlSeconds: number): Cache
     get bytes() {
       return lru.calculatedSize;
     },
-    isAvailable: () => true,
+    whenReady: async () => true,
     async get(key) {
       return lru.get(key);
     },

@@ -1,7 +1,7 @@
 // Redis result store (ElastiCache or in-cluster Redis). Tuned to fail fast: no
-// offline queue, a per-command timeout and bounded retries, so an outage costs
-// a request at most one timeout and usually nothing (commands are skipped while
-// the client is not connected).
+// offline queue (a command while disconnected is rejected at once), a
+// per-command timeout and bounded retries, so an outage costs a request at most
+// one timeout; the cache's circuit breaker then skips Redis altogether.
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import type { CacheBackend } from "./cache-backend.js";
@@ -50,7 +50,19 @@ export function createRedisBackend(options: RedisBackendOptions): CacheBackend {
 
   return {
     name: "redis",
-    isAvailable: () => client.status === "ready",
+    whenReady(timeoutMs) {
+      if (client.status === "ready") return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const done = (ready: boolean) => {
+          clearTimeout(timer);
+          client.off("ready", onReady);
+          resolve(ready);
+        };
+        const onReady = () => done(true);
+        const timer = setTimeout(() => done(false), timeoutMs);
+        client.once("ready", onReady);
+      });
+    },
     async get(key) {
       return (await client.getBuffer(REDIS_KEY_PREFIX + key)) ?? undefined;
     },

@@ -42,9 +42,11 @@ export interface ResultCache {
   close(): Promise<void>;
 }
 
-/** What createResultCache returns: the contract plus the breaker state, for health logs and tests. */
+/** What createResultCache returns: the contract plus readiness and breaker state, for startup, health logs and tests. */
 export interface ManagedResultCache extends ResultCache {
   readonly breakerState: BreakerState;
+  /** Resolves true once the backend takes commands (at once for memory and off), false after timeoutMs. */
+  whenReady(timeoutMs: number): Promise<boolean>;
 }
 
 const DEFAULT_BREAKER_THRESHOLD = 3;
@@ -79,7 +81,7 @@ export function createResultCache(settings: CacheSettings, metrics: Metrics, log
 
   async function lookup(key: string): Promise<Buffer | undefined> {
     if (!backend) return undefined;
-    if (!backend.isAvailable() || !breaker.tryAcquire()) {
+    if (!breaker.tryAcquire()) {
       // Served without the cache: counted so that an outage shows on dashboards.
       metrics.cacheErrors.inc(label);
       return undefined;
@@ -96,7 +98,7 @@ export function createResultCache(settings: CacheSettings, metrics: Metrics, log
   }
 
   async function store(key: string, value: Buffer): Promise<void> {
-    if (!backend || !backend.isAvailable() || !breaker.tryAcquire()) return;
+    if (!backend || !breaker.tryAcquire()) return;
     try {
       await backend.set(key, value);
       recordSuccess();
@@ -128,6 +130,7 @@ export function createResultCache(settings: CacheSettings, metrics: Metrics, log
     get breakerState() {
       return breaker.state;
     },
+    whenReady: (timeoutMs) => backend?.whenReady(timeoutMs) ?? Promise.resolve(true),
     getOrCompute(key, compute) {
       const existing = flights.get(key);
       if (existing) return existing;
