@@ -1,0 +1,5 @@
+// CrossGuard entry point: `pulumi preview --policy-pack policy --policy-pack-config policy/config/<stack>.json`.
+import { PolicyPack } from "@pulumi/policy";
+import { policies } from "./policies.js";
+
+new PolicyPack("inference-platform", { policies });
