@@ -160,7 +160,7 @@ describe("each policy fails a deliberately broken variant", () => {
 
   it("node-groups-in-private-subnets: a node group added in a public subnet", async () => {
     const resources = await prod();
-    const base = { urn: "", parent: "", custom: true, opts: { protect: false, ignoreChanges: [], dependsOn: [], deleteBeforeReplace: false, retainOnDelete: false } };
+    const base = structuredClone(find(resources, "kubernetes:apps/v1:Deployment"));
     const subnet = { id: "subnet-public-1", mapPublicIpOnLaunch: true };
     resources.push({ ...base, type: "aws:ec2/subnet:Subnet", name: "public-1", inputs: subnet, state: subnet });
     resources.push({ ...base, type: "aws:eks/nodeGroup:NodeGroup", name: "extra", inputs: { subnetIds: ["subnet-public-1"] }, state: { subnetIds: ["subnet-public-1"] } });
