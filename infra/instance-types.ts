@@ -30,9 +30,9 @@ export function gpuCountsOf(family: string): number[] {
   );
 }
 
-/** The cheapest type of the given families with exactly `gpus` GPUs (what Karpenter would pick for a 1-pod node). */
-export function cheapestGpuType(families: readonly string[], gpus: number): InstanceType | undefined {
-  return INSTANCE_TYPES.filter((t) => families.includes(t.family) && t.gpus === gpus).sort(
-    (a, b) => a.usdPerHour - b.usdPerHour,
-  )[0];
+/** The cheapest type of the given families with exactly `gpus` GPUs and at least the given vCPUs and memory (what Karpenter would pick for one pod). */
+export function cheapestGpuType(families: readonly string[], gpus: number, fits: { vcpu?: number; memoryGiB?: number } = {}): InstanceType | undefined {
+  return INSTANCE_TYPES.filter(
+    (t) => families.includes(t.family) && t.gpus === gpus && t.vcpu >= (fits.vcpu ?? 0) && t.memoryGiB >= (fits.memoryGiB ?? 0),
+  ).sort((a, b) => a.usdPerHour - b.usdPerHour)[0];
 }

@@ -1,0 +1,103 @@
+// npm run plan -- <stack | path/to/Pulumi.x.yaml>
+// Runs the Pulumi program under mocks with that stack's config and prints the
+// resource tree (type, name, key settings) and an estimated monthly cost. Needs no
+// credentials, no Pulumi CLI and no cloud.
+import path from "node:path";
+import prices from "../infra/prices.json" with { type: "json" };
+import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
+import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
+
+/** The few settings worth a glance, per resource type. */
+export function keySettings(r: RecordedResource): string {
+  const i = r.inputs;
+  const spec = i.spec ?? {};
+  switch (r.type) {
+    case "awsx:ec2:Vpc":
+      return `cidr=${i.cidrBlock} azs=${i.numberOfAvailabilityZones} nat=${i.natGateways?.strategy}`;
+    case "eks:index:Cluster":
+      return `name=${i.name} version=${i.version} autoMode=${i.autoMode?.enabled === true} publicEndpoint=${i.endpointPublicAccess}`;
+    case "aws:ecr/repository:Repository":
+      return `name=${i.name} tags=${i.imageTagMutability} scanOnPush=${i.imageScanningConfiguration?.scanOnPush === true}`;
+    case "docker-build:index:Image":
+      return `dockerfile=${path.relative(process.cwd(), i.dockerfile?.location ?? "")} push=${i.push} tags=${(i.tags ?? []).join(",")}`;
+    case "pulumi:pulumi:StackReference":
+      return `stack=${i.name}`;
+    case "kubernetes:helm.sh/v3:Release":
+      return `chart=${i.chart}@${i.version} namespace=${i.namespace ?? "default"}`;
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return `engine=${i.engine} node=${i.nodeType} x${i.numCacheClusters} multiAz=${i.multiAzEnabled === true}`;
+    case "kubernetes:karpenter.sh/v1:NodePool": {
+      const req = Object.fromEntries((spec.template?.spec?.requirements ?? []).map((q: any) => [q.key.split("/").pop(), q.values.join("|")]));
+      return `families=${req["instance-family"]} gpus/node=${req["instance-gpu-count"]} capacity=${req["capacity-type"]} max=${spec.limits?.["nvidia.com/gpu"]} GPUs`;
+    }
+    case "kubernetes:apps/v1:Deployment": {
+      const c = spec.template?.spec?.containers?.[0] ?? {};
+      return `replicas=${spec.replicas ?? "autoscaled"} image=${c.image} gpu=${c.resources?.limits?.["nvidia.com/gpu"] ?? 0}`;
+    }
+    case "kubernetes:core/v1:Service":
+      return `type=${spec.type} ports=${(spec.ports ?? []).map((p: any) => p.nodePort ?? p.port).join(",")}${spec.loadBalancerClass ? ` class=${spec.loadBalancerClass}` : ""}`;
+    default:
+      return i.kind && i.metadata?.name ? `${i.kind}/${i.metadata.name}` : "";
+  }
+}
+
+/** The resource tree as indented lines, children under their parents in registration order. */
+export function renderTree(run: ProgramRun): string[] {
+  const urns = new Set(run.resources.map((r) => r.urn));
+  const children = new Map<string, RecordedResource[]>();
+  for (const r of run.resources) {
+    const parent = urns.has(r.parent) ? r.parent : "";
+    children.set(parent, [...(children.get(parent) ?? []), r]);
+  }
+  const lines: string[] = [];
+  const visit = (parent: string, depth: number) => {
+    for (const r of children.get(parent) ?? []) {
+      const flags = r.opts.protect ? " [protected]" : "";
+      const settings = keySettings(r);
+      lines.push(`${"  ".repeat(depth)}${r.type}  ${r.name}${flags}${settings ? `  ${settings}` : ""}`);
+      visit(r.urn, depth + 1);
+    }
+  };
+  visit("", 0);
+  return lines;
+}
+
+const usd = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export function renderCost(cost: CostEstimate): string[] {
+  const width = Math.max(12, ...cost.lines.map((l) => l.item.length));
+  const row = (a: string, b: string, lo: string, hi: string) => `  ${a.padEnd(width)}  ${lo.padStart(11)}  ${hi.padStart(11)}  ${b}`;
+  return [
+    `Estimated monthly cost, USD (${prices.region} prices of ${prices.date}; approximate):`,
+    row("item", "detail", "low", "high"),
+    ...cost.lines.map((l) => row(l.item, l.detail, usd(l.low), usd(l.high))),
+    row("total", "", usd(cost.low), usd(cost.high)),
+    `  low: minimum replicas, spot where allowed; high: every GPU pool at its limit, on-demand where allowed.`,
+    `  Prices: ${prices.source} ${prices.note}`,
+  ];
+}
+
+async function main(argv: string[]): Promise<number> {
+  const arg = argv[0];
+  if (!arg || argv.length > 1) {
+    console.error(`usage: npm run plan -- <stack>   (stack: ${STACKS.join(", ")}, or a path to a Pulumi.<stack>.yaml)`);
+    return 2;
+  }
+  const source: StackSource = (STACKS as readonly string[]).includes(arg) ? (arg as StackName) : { file: path.resolve(arg) };
+  const run = await runProgram(source);
+  console.log(`Stack ${run.stack}: ${run.resources.length} resources (program run under mocks; nothing was created)\n`);
+  for (const line of renderTree(run)) console.log(line);
+  console.log("");
+  for (const line of renderCost(estimateMonthlyCost(run))) console.log(line);
+  return 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("scripts/plan.ts")) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    },
+  );
+}
