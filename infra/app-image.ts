@@ -45,7 +45,8 @@ export class AppImage extends pulumi.ComponentResource {
       const { appDir, registry } = args.build;
       const tag = `${args.variant}-${contextHash(appDir)}`;
       const common = {
-        context: { location: appDir },
+        // The repository root: the Dockerfiles install from the workspace lockfile there (see /.dockerignore).
+        context: { location: path.dirname(appDir) },
         dockerfile: { location: path.join(appDir, DOCKERFILES[args.variant]) },
         platforms: [args.build.platform ?? "linux/amd64"],
       } satisfies Partial<dockerBuild.ImageArgs>;
