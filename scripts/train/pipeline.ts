@@ -24,13 +24,13 @@ export interface TrainingConfig {
 }
 
 /**
- * The bundled model's settings. l2, vocabularySize and iterations were chosen on a
- * validation split carved from the training split (seed 7), never on the test split.
+ * The bundled model's settings. vocabularySize and l2 were chosen on a validation
+ * split carved from the training split (select-hyperparameters.ts), never on the test split.
  */
 export const TRAINING_CONFIG: TrainingConfig = {
   seed: 20021122,
   testFraction: 0.2,
-  vocabularySize: 20000,
+  vocabularySize: 5000,
   minDocumentFrequency: 2,
   l2: 1e-5,
   iterations: 400,
@@ -68,7 +68,8 @@ export function spamProbability(params: SpamClassifierParams, text: string): num
 /** Label index from P(spam), tie to ham exactly as the graph's ArgMax (first maximum). */
 export const predictedLabel = (pSpam: number): 0 | 1 => (pSpam > 1 - pSpam ? 1 : 0);
 
-function evaluate(params: SpamClassifierParams, examples: readonly Example[]): BinaryMetrics {
+/** Metrics of the classifier on labelled examples, computed with the TypeScript reference. */
+export function evaluate(params: SpamClassifierParams, examples: readonly Example[]): BinaryMetrics {
   return binaryMetrics(
     examples.map((e) => e.label),
     examples.map((e) => predictedLabel(spamProbability(params, e.text))),
@@ -80,19 +81,18 @@ const countClasses = (examples: readonly Example[]) => ({
   spam: examples.filter((e) => e.label === 1).length,
 });
 
-export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): TrainedSpamClassifier {
-  const examples = loadExamples();
-  const split = splitExamples(examples, config.testFraction, config.seed);
-  const trainTokens = split.train.map((e) => tokenize(e.text));
-  const vocab = buildVocabulary(trainTokens, config.vocabularySize, config.minDocumentFrequency);
+export type FitConfig = Pick<TrainingConfig, "vocabularySize" | "minDocumentFrequency" | "l2" | "iterations">;
+
+/** Vocabulary, idf and weights from training examples only; parameters float32-rounded as exported, metadata empty. */
+export function fitSpamClassifier(train: readonly Example[], config: FitConfig): { params: SpamClassifierParams; report: TrainReport } {
+  const tokens = train.map((e) => tokenize(e.text));
+  const vocab = buildVocabulary(tokens, config.vocabularySize, config.minDocumentFrequency);
   const width = vocab.unigrams.length + vocab.bigrams.length;
-  const counts = trainTokens.map((t) => countVector(t, vocab));
+  const counts = tokens.map((t) => countVector(t, vocab));
   // The graph stores float32: round idf before the features are made, so training sees what serving computes.
   const idf = Float32Array.from(inverseDocumentFrequency(counts, width));
   const rows = counts.map((c) => tfidfFeatures(c, idf));
-  const { model, report } = trainLogistic(rows, split.train.map((e) => e.label), width, { l2: config.l2, iterations: config.iterations });
-
-  const datasetVersion = (createRequire(import.meta.url)(`${DATASET_PACKAGE}/package.json`) as { version: string }).version;
+  const { model, report } = trainLogistic(rows, train.map((e) => e.label), width, { l2: config.l2, iterations: config.iterations });
   const params: SpamClassifierParams = {
     vocab,
     idf,
@@ -101,6 +101,14 @@ export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): T
     classes: CLASSES,
     metadata: {},
   };
+  return { params, report };
+}
+
+export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): TrainedSpamClassifier {
+  const examples = loadExamples();
+  const split = splitExamples(examples, config.testFraction, config.seed);
+  const { params, report } = fitSpamClassifier(split.train, config);
+  const datasetVersion = (createRequire(import.meta.url)(`${DATASET_PACKAGE}/package.json`) as { version: string }).version;
   const trainMetrics = evaluate(params, split.train);
   const testMetrics = evaluate(params, split.test);
   params.metadata = {
@@ -127,9 +135,9 @@ export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): T
     features: {
       tokenPattern: TOKEN_PATTERN,
       ngrams: "unigrams + contiguous bigrams, lowercased",
-      vocabulary: width,
-      unigrams: vocab.unigrams.length,
-      bigrams: vocab.bigrams.length,
+      vocabulary: params.vocab.index.size,
+      unigrams: params.vocab.unigrams.length,
+      bigrams: params.vocab.bigrams.length,
       minDocumentFrequency: config.minDocumentFrequency,
       weighting: "log(1 + count) * smoothed idf, L2-normalised",
     },

@@ -9,10 +9,10 @@ import { binaryMetrics } from "../../scripts/train/metrics.js";
 import { TRAINING_CONFIG, type TrainingMetrics } from "../../scripts/train/pipeline.js";
 import { MODEL_DIR } from "../../scripts/train/train-spam-classifier.js";
 
-// Measured on the held-out split: accuracy 98.82 %, spam F1 98.10 % (see MODEL_CARD.md).
+// Measured on the held-out split: accuracy 98.99 %, spam F1 98.37 % (see MODEL_CARD.md).
 // The floors sit a little below so that a worse retrained model fails here.
-const MIN_ACCURACY = 0.98;
-const MIN_SPAM_F1 = 0.97;
+const MIN_ACCURACY = 0.985;
+const MIN_SPAM_F1 = 0.975;
 
 const modelFile = path.join(MODEL_DIR, "1", "model.onnx");
 const session = await ort.InferenceSession.create(await readFile(modelFile));
