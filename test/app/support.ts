@@ -64,3 +64,11 @@ export function infer(server: { url: string }, model: string, body: unknown, hea
   const path = version ? `/v2/models/${model}/versions/${version}/infer` : `/v2/models/${model}/infer`;
   return request(server.url + path, { method: "POST", json: body, headers });
 }
+
+/** The value of one sample in a /metrics scrape, e.g. metricValue(text, 'inference_batch_size_count{model="adder"}'); 0 when absent. */
+export async function metricValue(url: string, sample: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${sample} `));
+  return line ? Number(line.slice(sample.length + 1)) : 0;
+}
+

@@ -1,0 +1,129 @@
+// Dynamic batching over HTTP with real onnxruntime: batched answers equal single
+// runs, the queue is bounded (503 + Retry-After) and expired requests never run.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { infer, metricValue, startTestServer } from "./support.js";
+
+/** Deterministic pseudo-random values so failures reproduce. */
+function values(seed: number, n: number): number[] {
+  let s = seed;
+  return Array.from({ length: n }, () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return Math.round(((s / 2 ** 31) * 20 - 10) * 8) / 8;
+  });
+}
+
+const multiRequest = (i: number) => {
+  const rows = 1 + (i % 5);
+  return {
+    id: `r${i}`,
+    inputs: [
+      { name: "a", shape: [rows, 2], datatype: "FP32", data: values(i * 2 + 1, rows * 2) },
+      { name: "b", shape: [rows, 2], datatype: "FP32", data: values(i * 2 + 2, rows * 2) },
+    ],
+    // Different output selections may share a batch.
+    ...(i % 3 === 0 ? { outputs: [{ name: "argmax" }] } : {}),
+  };
+};
+const lowerRequest = (i: number) => {
+  const rows = 1 + (i % 4);
+  return { inputs: [{ name: "text", shape: [rows], datatype: "BYTES", data: Array.from({ length: rows }, (_, j) => `Req ${i} ROW ${j} ÄÖ`) }] };
+};
+
+test("concurrent requests with different batch sizes get exactly the answers of single runs, from batches of more than one", async () => {
+  const s = await startTestServer({ models: ["multi", "lower"] }, { MAX_BATCH_SIZE: "64", MAX_QUEUE_DELAY_MS: "40" });
+  try {
+    const N = 12;
+    // Reference: one request at a time, so every run holds a single request.
+    const single = [];
+    for (let i = 0; i < N; i++) single.push([await infer(s, "multi", multiRequest(i)), await infer(s, "lower", lowerRequest(i))]);
+    const count = (model: string) => metricValue(s.url, `inference_batch_size_count{model="${model}"}`);
+    const before = { multi: await count("multi"), lower: await count("lower") };
+    assert.equal(before.multi, N);
+
+    const together = await Promise.all(Array.from({ length: N }, (_, i) => Promise.all([infer(s, "multi", multiRequest(i)), infer(s, "lower", lowerRequest(i))])));
+    for (let i = 0; i < N; i++) {
+      for (const k of [0, 1]) {
+        assert.equal(together[i]![k]!.status, 200);
+        assert.deepEqual(together[i]![k]!.body, single[i]![k]!.body, `request ${i} model ${k}`);
+      }
+    }
+    // N requests ran in fewer than N batches: batches held more than one request.
+    const batches = { multi: (await count("multi")) - before.multi, lower: (await count("lower")) - before.lower };
+    assert.ok(batches.multi < N, `multi ran ${batches.multi} batches for ${N} requests`);
+    assert.ok(batches.lower < N, `lower ran ${batches.lower} batches for ${N} requests`);
+    const rowsOver1 = (await count("multi")) - (await metricValue(s.url, 'inference_batch_size_bucket{le="1",model="multi"}'));
+    assert.ok(rowsOver1 > 0);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("requests whose non-batch dims differ are never stacked: a model with fixed dims runs each alone", async () => {
+  const s = await startTestServer({ models: ["fixed"] }, { MAX_QUEUE_DELAY_MS: "30" });
+  try {
+    const body = (k: number) => ({ inputs: [{ name: "x", shape: [2, 2], datatype: "FP32", data: [k, k + 1, k + 2, k + 3] }] });
+    const answers = await Promise.all([0, 10, 20].map((k) => infer(s, "fixed", body(k))));
+    answers.forEach((a, i) => assert.deepEqual(a.body.outputs[0].data, body(10 * i).inputs[0]!.data.map((v) => (v === 0 ? 0 : -v))));
+    assert.equal(await metricValue(s.url, 'inference_batch_size_count{model="fixed"}'), 3);
+  } finally {
+    await s.stop();
+  }
+});
+
+// Distinct values per request: identical concurrent requests would be coalesced by the result cache.
+const adderBody = (k: number) => ({ inputs: [{ name: "x", shape: [1, 3], datatype: "FP32", data: [k, 0, 0] }] });
+
+test("past the queue limit requests are shed with 503, Retry-After and a JSON error; accepted ones complete", async () => {
+  // A long queue delay holds every request in the queue, so the limit is reached deterministically.
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueSize: 2, maxQueueDelayMs: 300 } } });
+  try {
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, k) => infer(s, "adder", adderBody(k))));
+    const ok = answers.filter((a) => a.status === 200);
+    const shed = answers.filter((a) => a.status === 503);
+    assert.equal(ok.length, 2);
+    assert.equal(shed.length, 4);
+    for (const a of ok) assert.deepEqual(a.body.outputs[0].data.slice(1), [20, 35]);
+    for (const a of shed) {
+      assert.equal(a.headers.get("retry-after"), "1");
+      assert.deepEqual(a.body, { error: 'model "adder" is overloaded: queue is full (2 requests waiting); retry later' });
+    }
+    assert.equal(await metricValue(s.url, 'inference_requests_rejected_total{model="adder",reason="queue_full"}'), 4);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("a request whose deadline expires in the queue gets 504 at its deadline and never reaches the model", async () => {
+  // Both requests wait 300 ms for companions; the second's 30 ms deadline passes first.
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 300 } } });
+  try {
+    const started = Date.now();
+    const [patient, hasty] = await Promise.all([
+      infer(s, "adder", adderBody(1)),
+      infer(s, "adder", adderBody(2), { "x-request-timeout-ms": "30" }).then((r) => ({ ...r, ms: Date.now() - started })),
+    ]);
+    assert.equal(hasty.status, 504);
+    assert.match(hasty.body.error, /^request deadline exceeded after waiting \d+ ms in the queue; it did not run$/);
+    assert.ok(hasty.ms < 250, `answered at its deadline, before the batch ran (${hasty.ms} ms)`);
+    assert.equal(patient.status, 200);
+    // One batch of one row ran: the expired request never reached onnxruntime.
+    assert.equal(await metricValue(s.url, 'inference_batch_size_count{model="adder"}'), 1);
+    assert.equal(await metricValue(s.url, 'inference_batch_size_sum{model="adder"}'), 1);
+    assert.equal(await metricValue(s.url, 'inference_requests_rejected_total{model="adder",reason="deadline"}'), 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("BATCHING=off runs every request alone", async () => {
+  const s = await startTestServer({ models: ["multi"] }, { BATCHING: "off", MAX_QUEUE_DELAY_MS: "30" });
+  try {
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => infer(s, "multi", multiRequest(i))));
+    for (const a of answers) assert.equal(a.status, 200);
+    assert.equal(await metricValue(s.url, 'inference_batch_size_count{model="multi"}'), 6);
+    assert.equal(await metricValue(s.url, 'inference_batch_size_sum{model="multi"}'), 1 + 2 + 3 + 4 + 5 + 1);
+  } finally {
+    await s.stop();
+  }
+});
