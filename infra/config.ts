@@ -168,8 +168,8 @@ const CacheConfig = obj({
   }
 });
 const AlertsConfig = obj({
-  /** p99 latency SLO in seconds. */
-  latencyP99Seconds: z.number().positive().max(60),
+  /** p99 latency SLO in seconds; no default: each stack file states its own. */
+  latencyP99Seconds: z.number({ error: "each stack states its p99 latency SLO in seconds, e.g. 0.3" }).positive().max(60),
   errorRatio: ratio,
   queueDepthPerPod: z.number().positive(),
   shedPerSecond: z.number().min(0),
@@ -214,7 +214,7 @@ const AutoscalingConfig = obj({
 
 type ControlLayerDefaults = {
   cache: z.input<typeof CacheConfig>;
-  monitoring: z.input<typeof MonitoringConfig>;
+  monitoring: Omit<z.input<typeof MonitoringConfig>, "alerts"> & { alerts: Omit<z.input<typeof AlertsConfig>, "latencyP99Seconds"> };
   autoscaling: z.input<typeof AutoscalingConfig>;
 };
 const ALERTS = { errorRatio: 0.02, queueDepthPerPod: 64, shedPerSecond: 1, cacheErrorRatio: 0.5, gpuMemoryRatio: 0.9 };
@@ -226,7 +226,7 @@ const CONTROL_LAYER: Record<Environment, ControlLayerDefaults> = {
     cache: { ...VALKEY, enabled: true, nodeType: "cache.t4g.micro", nodes: 1, multiAz: false, snapshotRetentionDays: 0 },
     monitoring: {
       enabled: true, retention: "1d", scrapeInterval: "30s", prometheusReplicas: 1, prometheusCpu: "200m", prometheusMemory: "1Gi",
-      alerts: { ...ALERTS, latencyP99Seconds: 1 },
+      alerts: ALERTS,
     },
     autoscaling: { ...SCALING, enabled: true, minReplicas: 1, maxReplicas: 3, latencyTargetSeconds: 0.5, scaleDownStabilizationSeconds: 120 },
   },
@@ -234,7 +234,7 @@ const CONTROL_LAYER: Record<Environment, ControlLayerDefaults> = {
     cache: { ...VALKEY, enabled: true, nodeType: "cache.t4g.micro", nodes: 1, multiAz: false, snapshotRetentionDays: 0 },
     monitoring: {
       enabled: true, retention: "3d", scrapeInterval: "30s", prometheusReplicas: 1, prometheusCpu: "250m", prometheusMemory: "2Gi",
-      alerts: { ...ALERTS, latencyP99Seconds: 1 },
+      alerts: ALERTS,
     },
     autoscaling: {
       ...SCALING, enabled: true, minReplicas: 0, maxReplicas: 4, latencyTargetSeconds: 0.5, scaleDownStabilizationSeconds: 120,
@@ -245,7 +245,7 @@ const CONTROL_LAYER: Record<Environment, ControlLayerDefaults> = {
     cache: { ...VALKEY, enabled: true, nodeType: "cache.t4g.small", nodes: 2, multiAz: false, snapshotRetentionDays: 1 },
     monitoring: {
       enabled: true, retention: "7d", scrapeInterval: "15s", prometheusReplicas: 1, prometheusCpu: "500m", prometheusMemory: "4Gi",
-      prometheusStorage: "50Gi", grafanaStorage: "5Gi", alerts: { ...ALERTS, latencyP99Seconds: 0.5 },
+      prometheusStorage: "50Gi", grafanaStorage: "5Gi", alerts: ALERTS,
     },
     autoscaling: { ...SCALING, enabled: true, minReplicas: 2, maxReplicas: 6, latencyTargetSeconds: 0.25, scaleDownStabilizationSeconds: 300 },
   },
@@ -253,7 +253,7 @@ const CONTROL_LAYER: Record<Environment, ControlLayerDefaults> = {
     cache: { ...VALKEY, enabled: true, nodeType: "cache.r7g.large", nodes: 3, multiAz: true, snapshotRetentionDays: 7 },
     monitoring: {
       enabled: true, retention: "15d", scrapeInterval: "15s", prometheusReplicas: 2, prometheusCpu: "1", prometheusMemory: "8Gi",
-      prometheusStorage: "100Gi", grafanaStorage: "10Gi", alerts: { ...ALERTS, latencyP99Seconds: 0.3, shedPerSecond: 0.5 },
+      prometheusStorage: "100Gi", grafanaStorage: "10Gi", alerts: { ...ALERTS, shedPerSecond: 0.5 },
     },
     autoscaling: { ...SCALING, enabled: true, minReplicas: 3, maxReplicas: 12, latencyTargetSeconds: 0.2, scaleDownStabilizationSeconds: 600 },
   },

@@ -19,6 +19,9 @@ import { AppImage } from "./app-image.js";
 import { AppNamespace } from "./namespace.js";
 import { InferenceService } from "./inference-service.js";
 import { LoadBalancer } from "./load-balancer.js";
+import { Cache } from "./cache.js";
+import { Monitoring, MONITORING_NAMESPACE } from "./monitoring.js";
+import { Autoscaling } from "./autoscaling.js";
 import { releaseHistory } from "./releases.js";
 
 const cfg = loadConfig();
@@ -85,7 +88,34 @@ const image = new AppImage(
 const namespace = new AppNamespace("app", { name: cfg.app.namespace }, { providers: [k8sProvider] });
 
 // --- data & control layer (helper E): the cache goes here, before the app ---
-const redisSecret: { name: pulumi.Input<string>; key: string } | undefined = undefined;
+// ElastiCache where the stack has a VPC and cluster, an in-cluster Valkey otherwise.
+const cache = cfg.cache.enabled
+  ? new Cache(
+      "cache",
+      {
+        namespace: namespace.name,
+        ...(network && cluster
+          ? {
+              elastiCache: {
+                nodeType: cfg.cache.nodeType,
+                nodes: cfg.cache.nodes,
+                multiAz: cfg.cache.multiAz,
+                engineVersion: cfg.cache.engineVersion,
+                snapshotRetentionDays: cfg.cache.snapshotRetentionDays,
+                vpcId: network.vpcId,
+                subnetIds: network.privateSubnetIds,
+                clientSecurityGroupIds: [cluster.securityGroupId],
+              },
+            }
+          : {}),
+        image: cfg.cache.localImage,
+        protect,
+        tags,
+      },
+      { providers: awsProvider ? [awsProvider, k8sProvider] : [k8sProvider] },
+    )
+  : undefined;
+const redisSecret = cache ? { name: cache.secretName, key: cache.secretKey } : undefined;
 // --- end of the cache's place ---
 
 const app = new InferenceService(
@@ -93,6 +123,7 @@ const app = new InferenceService(
   {
     namespace: namespace.name,
     image: image.imageRef,
+    runAsUser: image.uid,
     // An autoscaler owns the replica count when autoscaling is on.
     replicas: cfg.autoscaling.enabled ? undefined : cfg.app.replicas,
     ...(appGpuPools.length > 0 ? { gpu: { pools: appGpuPools.map((p) => p.name), count: cfg.app.gpusPerReplica } } : {}),
@@ -109,6 +140,8 @@ const app = new InferenceService(
     extraEnv: cfg.app.extraEnv,
     // NLB targets are pod IPs reached from the NLB's addresses inside the VPC.
     ingressCidrs: network ? [network.cidr] : cfg.loadBalancer.allowedCidrs,
+    // Prometheus scrapes the pods from the monitoring namespace.
+    ingressNamespaces: cfg.monitoring.enabled ? [MONITORING_NAMESPACE] : [],
   },
   { providers: [k8sProvider], dependsOn: [gpuNodePools] },
 );
@@ -128,6 +161,42 @@ const loadBalancer = new LoadBalancer(
 );
 
 // --- data & control layer (helper E): monitoring and autoscaling go here, after the app ---
+const monitoring = cfg.monitoring.enabled
+  ? new Monitoring(
+      "monitoring",
+      {
+        settings: cfg.monitoring,
+        app: { namespace: app.namespace, deploymentName: app.deploymentName, podLabels: app.selector, metricsPort: app.metricsPortName },
+        autoscaled: cfg.autoscaling.enabled,
+        gpu: cfg.gpuPools.length > 0,
+        ebsStorageClass: cluster !== undefined,
+        namespace: MONITORING_NAMESPACE,
+      },
+      { providers: [k8sProvider] },
+    )
+  : undefined;
+// The config refuses autoscaling without monitoring: the scalers read Prometheus.
+const autoscaling =
+  monitoring && cfg.autoscaling.enabled
+    ? new Autoscaling(
+        "autoscaling",
+        {
+          namespace: app.namespace,
+          deploymentName: app.deploymentName,
+          job: monitoring.appJob,
+          prometheusUrl: monitoring.prometheusUrl,
+          settings: cfg.autoscaling,
+          gpu: appGpuPools.length > 0,
+          scrapeKeda: true,
+        },
+        { providers: [k8sProvider], dependsOn: [monitoring] },
+      )
+    : undefined;
+export const prometheusUrl = monitoring?.prometheusUrl;
+export const grafanaService = monitoring?.grafanaService;
+export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
+export const cacheHost = cache?.host;
+export const autoscalerName = autoscaling?.hpaName;
 // --- end of monitoring and autoscaling ---
 
 // --- stack outputs: what a person or CI needs next ---

@@ -22,6 +22,9 @@ export const DCGM_EXPORTER_CHART = {
   repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
 } as const;
 
+/** Namespace of the monitoring stack unless MonitoringArgs.namespace says otherwise. */
+export const MONITORING_NAMESPACE = "monitoring";
+
 /** Label (and value) by which Grafana's sidecar finds dashboard ConfigMaps (the chart's default). */
 export const DASHBOARD_LABEL = { grafana_dashboard: "1" } as const;
 
@@ -85,7 +88,7 @@ export class Monitoring extends pulumi.ComponentResource {
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:Monitoring", name, {}, opts);
     const s = args.settings;
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace ?? "monitoring" } }, { parent: this });
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, { metadata: { name: args.namespace ?? MONITORING_NAMESPACE } }, { parent: this });
     const namespace = ns.metadata.name;
 
     const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });

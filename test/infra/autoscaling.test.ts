@@ -203,7 +203,7 @@ describe("autoscaling configuration", () => {
 
   it("refuses autoscaling without monitoring", () => {
     const { config } = readStackConfig(stackFile("staging"));
-    config["inference-platform:monitoring"] = JSON.stringify({ enabled: false });
+    config["inference-platform:monitoring"] = JSON.stringify({ enabled: false, alerts: { latencyP99Seconds: 0.5 } });
     assert.throws(() => parseConfig(config), /autoscaling\.enabled: the autoscaler reads Prometheus/);
   });
 

@@ -135,6 +135,24 @@ for (const stack of STACKS) {
   });
 }
 
+describe("monitoring configuration", () => {
+  it("requires each stack to state its latency SLO", () => {
+    const { config } = readStackConfig(stackFile("prod"));
+    config["inference-platform:monitoring"] = JSON.stringify({ alerts: { errorRatio: 0.01 } });
+    assert.throws(() => parseConfig(config), /monitoring\.alerts\.latencyP99Seconds: each stack states its p99 latency SLO/);
+  });
+
+  it("refuses a ratio threshold outside 0..1 and a malformed retention, naming each key", () => {
+    const { config } = readStackConfig(stackFile("dev"));
+    config["inference-platform:monitoring"] = JSON.stringify({ retention: "2 days", alerts: { latencyP99Seconds: 1, errorRatio: 5 } });
+    assert.throws(() => parseConfig(config), (e: Error) => {
+      assert.match(e.message, /monitoring\.retention: must be a Prometheus duration such as "30s", "15m", "2d" \(got "2 days"\)/);
+      assert.match(e.message, /monitoring\.alerts\.errorRatio: .*\(got 5\)/);
+      return true;
+    });
+  });
+});
+
 describe("AWS stacks give the volumes an encrypted gp3 StorageClass", () => {
   it("creates it in AWS stacks only", async () => {
     for (const stack of STACKS) {
