@@ -1,7 +1,7 @@
 // Redis result store (ElastiCache or in-cluster Redis). Tuned to fail fast: no
-// offline queue (a command while disconnected is rejected at once), a
-// per-command timeout and bounded retries, so an outage costs a request at most
-// one timeout; the cache's circuit breaker then skips Redis altogether.
+// offline queue, a per-command timeout and bounded retries, so an outage costs a
+// request at most one timeout; the cache's circuit breaker then skips Redis
+// altogether for a cool-down.
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
 import type { CacheBackend } from "./cache-backend.js";
@@ -48,25 +48,40 @@ export function createRedisBackend(options: RedisBackendOptions): CacheBackend {
     healthy = true;
   });
 
+  function whenReady(timeoutMs: number): Promise<boolean> {
+    if (client.status === "ready") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ready: boolean) => {
+        clearTimeout(timer);
+        client.off("ready", onReady);
+        resolve(ready);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      client.once("ready", onReady);
+    });
+  }
+
+  // A command while (re)connecting waits for the connection up to the command
+  // timeout instead of failing at once: requests that arrive in the first
+  // milliseconds after start, or during a reconnect, still use the cache.
+  // Concurrent waiters share one wait, so a burst does not pile listeners on the client.
+  let waiting: Promise<boolean> | undefined;
+  async function connected(): Promise<void> {
+    if (client.status === "ready") return;
+    waiting ??= whenReady(options.timeoutMs).finally(() => (waiting = undefined));
+    if (!(await waiting)) throw new Error(`redis is not connected (status ${client.status})`);
+  }
+
   return {
     name: "redis",
-    whenReady(timeoutMs) {
-      if (client.status === "ready") return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const done = (ready: boolean) => {
-          clearTimeout(timer);
-          client.off("ready", onReady);
-          resolve(ready);
-        };
-        const onReady = () => done(true);
-        const timer = setTimeout(() => done(false), timeoutMs);
-        client.once("ready", onReady);
-      });
-    },
+    whenReady,
     async get(key) {
+      await connected();
       return (await client.getBuffer(REDIS_KEY_PREFIX + key)) ?? undefined;
     },
     async set(key, value) {
+      await connected();
       if (options.ttlSeconds > 0) await client.set(REDIS_KEY_PREFIX + key, value, "EX", options.ttlSeconds);
       else await client.set(REDIS_KEY_PREFIX + key, value);
     },

@@ -170,7 +170,7 @@ describe("result cache on Redis with AUTH (--requirepass)", { skip }, () => {
       for (let i = 0; i < 3; i++) {
         const result = await cache.getOrCompute("k", async () => bytes(`v${++computed}`));
         assert.deepEqual(result, { value: bytes(`v${computed}`), hit: false });
-        await delay(50); // let the (failing) store settle: nothing may have been kept
+        await delay(250); // past the 200 ms timeout: the (failing) store has settled and kept nothing
       }
       assert.equal(computed, 3);
       assert.ok((await counter(metrics, "cacheErrors", "redis")) >= 1, `errors counted for ${url}`);
