@@ -18,7 +18,10 @@ export interface SpamClassifierParams {
   metadata: Record<string, string>;
 }
 
-/** Pad token the graph appends; it cannot match TOKEN_PATTERN, so it never counts. */
+/** StringNormalizer settings of lowercase(); an explicit locale, as minimal systems have no default one. */
+export const LOWERCASE_ATTRS = { case_change_action: "LOWER", is_case_sensitive: 1, locale: "C.UTF-8" };
+
+/** Tokenizer padding; it cannot match TOKEN_PATTERN, so it is never a vocabulary n-gram. */
 const PAD = "<pad>";
 
 export function buildSpamClassifierGraph(p: SpamClassifierParams): Uint8Array {
@@ -31,23 +34,14 @@ export function buildSpamClassifierGraph(p: SpamClassifierParams): Uint8Array {
   const w2 = new Float32Array(width * 2);
   for (let j = 0; j < width; j++) w2[j * 2 + 1] = p.weights[j]!;
   const nodes: Node[] = [
-    // tokenize(): regex tokens, padded per row to the longest row
-    { op: "Tokenizer", domain: "com.microsoft", inputs: ["text"], outputs: ["tokens"], attrs: { mark: 0, pad_value: PAD, mincharnum: 1, tokenexp: TOKEN_PATTERN } },
-    // one extra pad column so a batch without any token is [batch, 1], not [batch, 0]
-    // (StringNormalizer rejects empty tensors)
-    { op: "Shape", inputs: ["text"], outputs: ["batch"] },
-    { op: "Concat", inputs: ["batch", "one_i64"], outputs: ["pad_shape"], attrs: { axis: 0 } },
-    { op: "Expand", inputs: ["pad_token", "pad_shape"], outputs: ["pad_column"] },
-    { op: "Concat", inputs: ["tokens", "pad_column"], outputs: ["padded"], attrs: { axis: 1 } },
-    // tokenize()'s toLowerCase on the ASCII tokens; StringNormalizer wants 1-D input
-    { op: "Shape", inputs: ["padded"], outputs: ["padded_shape"] },
-    { op: "Reshape", inputs: ["padded", "flat_shape"], outputs: ["flat"] },
-    { op: "StringNormalizer", inputs: ["flat"], outputs: ["flat_lower"], attrs: { case_change_action: "LOWER", is_case_sensitive: 1, locale: "C.UTF-8" } },
-    { op: "Reshape", inputs: ["flat_lower", "padded_shape"], outputs: ["lowered"] },
+    // tokenize(): lowercase() the whole text once, then regex tokens, padded per row to
+    // the longest row ([batch, 0] when no row has a token, which TfIdfVectorizer accepts)
+    { op: "StringNormalizer", inputs: ["text"], outputs: ["lowered_text"], attrs: LOWERCASE_ATTRS },
+    { op: "Tokenizer", domain: "com.microsoft", inputs: ["lowered_text"], outputs: ["tokens"], attrs: { mark: 0, pad_value: PAD, mincharnum: 1, tokenexp: TOKEN_PATTERN } },
     // countVector(): unigram and contiguous bigram counts over the vocabulary
     {
       op: "TfIdfVectorizer",
-      inputs: ["lowered"],
+      inputs: ["tokens"],
       outputs: ["counts"],
       attrs: {
         mode: "TF",
@@ -84,9 +78,6 @@ export function buildSpamClassifierGraph(p: SpamClassifierParams): Uint8Array {
     ],
     nodes,
     initializers: [
-      { name: "one_i64", type: "int64", dims: [1], values: [1] },
-      { name: "pad_token", type: "string", dims: [1, 1], values: [PAD] },
-      { name: "flat_shape", type: "int64", dims: [1], values: [-1] },
       { name: "one_f32", type: "float", dims: [], values: [1] },
       { name: "idf", type: "float", dims: [width], values: Float32Array.from(p.idf) },
       { name: "norm_epsilon", type: "float", dims: [], values: [NORM_EPSILON] },

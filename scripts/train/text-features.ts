@@ -1,20 +1,27 @@
-// Text -> feature vector. This TypeScript code is
-// what training uses, and spam-classifier-graph.ts builds the same steps from ONNX
-// operators. TOKEN_PATTERN and the vocabulary are shared by both, and a test checks
-// that both produce the same numbers.
+// Text -> feature vector. Training uses this TypeScript code; spam-classifier-graph.ts
+// builds the same steps from ONNX operators. TOKEN_PATTERN and the vocabulary are
+// shared by both, and tests check that both produce the same numbers.
 
 /**
- * Tokens are runs of ASCII letters/digits, plus "$" and "!" on their own (strong
- * spam cues). Matched case-sensitively and lowercased afterwards, so that the ONNX
- * graph lowercases only ASCII tokens and agrees with JavaScript exactly (locale
- * lowercasing of arbitrary Unicode differs between ICU and libc).
+ * Tokens are runs of ASCII letters/digits, plus "$" and "!" on their own (strong spam
+ * cues), matched in the lowercased text.
  */
-export const TOKEN_PATTERN = "[A-Za-z0-9]+|[$!]";
+export const TOKEN_PATTERN = "[a-z0-9]+|[$!]";
 const TOKEN_RE = new RegExp(TOKEN_PATTERN, "g");
+
+/**
+ * Lowercases as the graph's StringNormalizer (locale C.UTF-8, simple case mapping) does,
+ * as far as tokens can tell: JavaScript's full mapping differs only in turning U+0130
+ * (capital I with dot) into "i" + U+0307 instead of "i". A test compares both over every
+ * Unicode code point.
+ */
+export function lowercase(text: string): string {
+  return text.replaceAll("\u0130", "i").toLowerCase();
+}
 
 /** Lowercased tokens in order of appearance. */
 export function tokenize(text: string): string[] {
-  return Array.from(text.matchAll(TOKEN_RE), (m) => m[0].toLowerCase());
+  return Array.from(lowercase(text).matchAll(TOKEN_RE), (m) => m[0]);
 }
 
 /** Unigrams and contiguous bigrams ("a b") of a token list, in order. */

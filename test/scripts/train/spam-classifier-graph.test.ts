@@ -1,8 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as ort from "onnxruntime-node";
-import { buildSpamClassifierGraph, type SpamClassifierParams } from "../../../scripts/train/spam-classifier-graph.js";
-import { vocabularyOf } from "../../../scripts/train/text-features.js";
+import { buildModel } from "../../../scripts/lib/onnx-graph.js";
+import { LOWERCASE_ATTRS, buildSpamClassifierGraph, type SpamClassifierParams } from "../../../scripts/train/spam-classifier-graph.js";
+import { TOKEN_PATTERN, lowercase, tokenize, vocabularyOf } from "../../../scripts/train/text-features.js";
 
 // A hand-sized model: columns free, money, "free money"; spam logit = 2*f0 + 1*f1 + 3*f2 - 1
 const params: SpamClassifierParams = {
@@ -36,4 +37,22 @@ test("the graph computes softmax([0, w·x + b]) of L2-normalised log-TF x IDF un
 
 test("parameters that do not fit the vocabulary are refused with the sizes", () => {
   assert.throws(() => buildSpamClassifierGraph({ ...params, weights: [1, 2] }), /idf \(3\) and weights \(2\) must both have one entry per vocabulary column \(3\)/);
+});
+
+test("lowercase() agrees with the graph's StringNormalizer on every Unicode code point, as far as tokens can see", async () => {
+  const session = await ort.InferenceSession.create(
+    buildModel({
+      name: "lower",
+      inputs: [{ name: "t", type: "string", shape: ["n"] }],
+      outputs: [{ name: "u", type: "string", shape: ["n"] }],
+      nodes: [{ op: "StringNormalizer", inputs: ["t"], outputs: ["u"], attrs: LOWERCASE_ATTRS }],
+    }),
+  );
+  const chars: string[] = [];
+  for (let cp = 0; cp <= 0x10ffff; cp++) if (cp < 0xd800 || cp > 0xdfff) chars.push(String.fromCodePoint(cp));
+  chars.push("İSTANBUL", "\u212Aelvin", "ΣΑΣ");
+  const lowered = (await session.run({ t: new ort.Tensor("string", chars, [chars.length]) })).u!.data as string[];
+  const differing = chars.filter((c, i) => tokenize(c).join(" ") !== (lowered[i]!.match(new RegExp(TOKEN_PATTERN, "g")) ?? []).join(" "));
+  assert.deepEqual(differing, []);
+  assert.equal(lowercase("İ"), "i", "the one code point where JavaScript's full case mapping differs");
 });
