@@ -61,7 +61,7 @@ Model file: ${m.model.bytes} bytes.
 - Tokens are ASCII letters and digits only: non-ASCII letters split words ("café" -> "caf").
 - onnxruntime-node passes strings to the runtime as C strings: text after a NUL character is ignored.
 - A batch is padded to its longest text, so one long message slows its batch-mates.
-- An empty batch (shape [0]) is an error in the graph's Tokenizer, not an empty result.
+- An empty batch (shape [0]) is an error (onnxruntime's StringNormalizer rejects empty input), not an empty result.
 
 ## Retraining
 \`npm run train\` rewrites \`1/model.onnx\`, \`metrics.json\` and this card. The pipeline is

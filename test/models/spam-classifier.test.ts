@@ -79,3 +79,8 @@ test("any batch size works and a message's result does not depend on its batch-m
   assert.ok(Math.abs(alone.spam[0]! - inBatch.spam[2]!) < 1e-6);
   assert.equal(alone.label[0], inBatch.label[2]);
 });
+
+test("an empty batch is refused by the runtime with an error (documented limitation), and the session keeps working", async () => {
+  await assert.rejects(session.run({ text: new ort.Tensor("string", [], [0]) }), /StringNormalizer/);
+  assert.equal((await classify(["hello"])).label.length, 1);
+});
