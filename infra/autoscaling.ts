@@ -1,11 +1,12 @@
 // Pod autoscaling of the inference Deployment by KEDA: a ScaledObject whose
-// Prometheus triggers read request latency and requests in flight per pod (and
-// GPU utilisation on GPU pools), next to a CPU trigger that keeps working when
-// Prometheus does not. KEDA drives one HPA; its behaviour scales out at once and
-// in slowly. Node autoscaling follows from pending pods (Karpenter NodePools).
+// Prometheus triggers read request latency, requests in flight per pod, CPU
+// utilisation (and GPU utilisation on GPU pools). CPU comes from Prometheus too,
+// so that no metrics-server is needed (EKS Auto Mode and kind ship none). KEDA
+// drives one HPA; its behaviour scales out at once and in slowly. Node
+// autoscaling follows from pending pods (Karpenter NodePools).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { type AppSeries, latencyQuantile, podGpuUtilisation, totalInFlight } from "./promql.js";
+import { type AppSeries, latencyQuantile, podCpuUtilisation, podGpuUtilisation, totalInFlight } from "./promql.js";
 
 export const KEDA_CHART = { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts" } as const;
 
@@ -69,7 +70,7 @@ export function scaledObjectSpec(target: ScaledObjectTarget, s: AutoscalingSetti
     prometheus("latency-p95", "Value", orZero(latencyQuantile(target.app, 0.95, "2m")), s.latencyTargetSeconds),
     // Work in flight is additive: "AverageValue" asks for total/target replicas.
     prometheus("in-flight", "AverageValue", orZero(totalInFlight(target.app)), s.inFlightPerPod),
-    { type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: String(s.cpuUtilizationPercent) } },
+    prometheus("cpu", "Value", orZero(podCpuUtilisation(target.app.namespace, target.deployment, "2m")), s.cpuUtilizationPercent),
   ];
   if (target.gpu) {
     triggers.push(prometheus("gpu-utilisation", "Value", orZero(podGpuUtilisation(target.app.namespace, target.deployment)), s.gpuUtilizationPercent));

@@ -25,6 +25,7 @@ import {
   latencyQuantile,
   meanBatchSize,
   nodesByPool,
+  podCpuUtilisation,
   NODE_POOL_LABELS,
   nodeLabelSeriesLabel,
   queueDepthPerPod,
@@ -178,6 +179,14 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
           ...replicas,
         ],
         "Available pods against what the autoscaler asks for and its ceiling.",
+      ),
+    )
+    .withPanel(
+      timeseries(
+        "Pod CPU utilisation",
+        "percent",
+        [{ expr: podCpuUtilisation(app.namespace, deployment, RATE), legend: "of requests" }],
+        "CPU the app's pods use as a share of what they request (the autoscaler's CPU signal).",
       ),
     )
     .withPanel(timeseries("Nodes by pool", "short", [{ expr: nodesByPool(), legend: poolLegend }], "Nodes per Karpenter NodePool or managed node group."))

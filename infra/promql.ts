@@ -12,8 +12,14 @@ export const KUBE_METRICS = {
   hpaCurrentReplicas: "kube_horizontalpodautoscaler_status_current_replicas",
   hpaDesiredReplicas: "kube_horizontalpodautoscaler_status_desired_replicas",
   hpaMaxReplicas: "kube_horizontalpodautoscaler_spec_max_replicas",
+  podResourceRequests: "kube_pod_container_resource_requests",
   /** Carries node labels as label_<name> for the keys in metricLabelsAllowlist. */
   nodeLabels: "kube_node_labels",
+} as const;
+
+/** Series of the kubelet's cAdvisor (kube-prometheus-stack scrapes it). */
+export const CADVISOR_METRICS = {
+  cpuUsage: "container_cpu_usage_seconds_total",
 } as const;
 
 /** Series of NVIDIA's DCGM exporter (labels gpu, UUID, Hostname, and pod/namespace of the GPU's user). */
@@ -154,6 +160,15 @@ export function hpaReplicas(namespace: string, hpa: string): { desired: string; 
 /** Pods of a Deployment, by name: "<deployment>-<replicaset hash>-<pod hash>". */
 export function deploymentPods(deployment: string): string {
   return `~${deployment}-[a-z0-9]+-[a-z0-9]+`;
+}
+
+/** CPU used by the Deployment's pods as a percentage of what they request (the HPA's CPU utilisation, from Prometheus). */
+export function podCpuUtilisation(namespace: string, deployment: string, window: string): string {
+  const pods = { namespace, pod: deploymentPods(deployment) };
+  return (
+    `100 * sum(rate(${CADVISOR_METRICS.cpuUsage}${selector({ ...pods, container: "!" })}[${window}]))` +
+    ` / sum(${KUBE_METRICS.podResourceRequests}${selector({ ...pods, resource: "cpu" })})`
+  );
 }
 
 /** Mean GPU utilisation (percent) of the GPUs that the Deployment's pods use. */

@@ -56,8 +56,13 @@ describe("ScaledObject spec", () => {
     assert.match(t.metadata.query!, /sum\(inference_requests_in_flight\{/);
   });
 
-  it("scales on CPU utilisation too, which keeps working if Prometheus does not", () => {
-    assert.deepEqual(trigger(spec, "cpu"), { type: "cpu", name: "cpu", metricType: "Utilization", metadata: { value: "70" } });
+  it("scales on the pods' CPU use against their requests, read from Prometheus (no metrics-server needed)", () => {
+    const t = trigger(spec, "cpu");
+    assert.equal(t.type, "prometheus");
+    assert.equal(t.metricType, "Value");
+    assert.equal(t.metadata.threshold, "70");
+    assert.match(t.metadata.query!, /container_cpu_usage_seconds_total\{namespace="inference",pod=~"inference-\[a-z0-9\]\+-\[a-z0-9\]\+",container!=""\}/);
+    assert.match(t.metadata.query!, /kube_pod_container_resource_requests\{namespace="inference",pod=~"[^"]+",resource="cpu"\}/);
   });
 
   it("adds GPU utilisation of the app's pods only on GPU pools", () => {
@@ -95,7 +100,7 @@ describe("ScaledObject spec", () => {
     assert.ok(!spec.triggers.some((t) => t.type === "cron"));
   });
 
-  it("Prometheus queries are valid and read 0 when idle instead of NaN (promtool evaluates them)", { skip: spawnSync("promtool", ["--version"]).status === 0 ? false : "promtool is not installed" }, () => {
+  it("Prometheus queries are valid, read 0 when idle instead of NaN, and CPU reads as percent of requests (promtool evaluates them)", { skip: spawnSync("promtool", ["--version"]).status === 0 ? false : "promtool is not installed" }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), "scaler-"));
     try {
       const queries = scaledObjectSpec({ ...target, gpu: true }, settings).triggers.filter((t) => t.type === "prometheus");
@@ -114,6 +119,15 @@ describe("ScaledObject spec", () => {
             interval: "1m",
             input_series: idleSeries,
             promql_expr_test: rules.map((r) => ({ expr: r.record, eval_time: "5m", exp_samples: [{ labels: r.record, value: 0 }] })),
+          },
+          {
+            // Two pods, each using 0.6 of the 1 CPU it requests: 60 % utilisation.
+            interval: "1m",
+            input_series: ["inference-7d9f8b6c5-abcde", "inference-7d9f8b6c5-fghij"].flatMap((pod) => [
+              { series: `container_cpu_usage_seconds_total{namespace="inference",pod="${pod}",container="server"}`, values: "0+36x10" },
+              { series: `kube_pod_container_resource_requests{namespace="inference",pod="${pod}",container="server",resource="cpu"}`, values: "1x10" },
+            ]),
+            promql_expr_test: [{ expr: "scaler:cpu", eval_time: "5m", exp_samples: [{ labels: "scaler:cpu", value: 60 }] }],
           },
         ],
       };
@@ -144,11 +158,12 @@ for (const stack of STACKS) {
       assert.equal(so.spec.scaleTargetRef.name, "inference");
       assert.equal(so.metadata.namespace, cfg.app.namespace);
       const types = so.spec.triggers.map((t: { name: string }) => t.name);
-      assert.ok(["latency-p95", "in-flight", "cpu"].every((n) => types.includes(n)), types.join());
+      assert.deepEqual(types.slice(0, 3), ["latency-p95", "in-flight", "cpu"]);
       assert.equal(types.includes("gpu-utilisation"), cfg.app.pools.some((p) => p !== "cpu"));
       for (const t of so.spec.triggers.filter((x: { type: string }) => x.type === "prometheus")) {
         assert.equal(t.metadata.serverAddress, run.outputs.prometheusUrl);
-        const from = t.name === "gpu-utilisation" ? `namespace="${cfg.app.namespace}"` : `job="${cfg.app.namespace}/inference"`;
+        const podLevel = t.name === "gpu-utilisation" || t.name === "cpu";
+        const from = podLevel ? `namespace="${cfg.app.namespace}"` : `job="${cfg.app.namespace}/inference"`;
         assert.ok(t.metadata.query.includes(from), `${t.name} reads ${from}`);
       }
       assert.equal(so.spec.advanced.horizontalPodAutoscalerConfig.behavior.scaleDown.stabilizationWindowSeconds, cfg.autoscaling.scaleDownStabilizationSeconds);

@@ -47,6 +47,7 @@ describe("inference dashboard", () => {
       ["Shed requests", [METRICS.rejected]],
       ["Cache hit ratio", [METRICS.cacheHits, METRICS.cacheMisses, METRICS.cacheErrors]],
       ["Replicas vs desired", [KUBE_METRICS.deploymentAvailable, KUBE_METRICS.hpaDesiredReplicas, KUBE_METRICS.hpaMaxReplicas]],
+      ["Pod CPU utilisation", ["container_cpu_usage_seconds_total", KUBE_METRICS.podResourceRequests]],
       ["Nodes by pool", [KUBE_METRICS.nodeLabels, "label_karpenter_sh_nodepool"]],
       ["GPU utilisation", [DCGM_METRICS.gpuUtil]],
       ["GPU memory used", [DCGM_METRICS.framebufferUsed, DCGM_METRICS.framebufferFree]],
