@@ -285,7 +285,8 @@ const Schema = obj({
     if (c.loadBalancer.type === "nlb") issue(["loadBalancer", "type"], '"nlb" needs AWS; use "nodePort" or "loadBalancer"');
     if (c.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "TLS by ACM certificate needs AWS");
   }
-  if (c.image.build === (c.image.promoteFrom !== undefined || c.image.ref !== undefined)) {
+  // ref beside build: true redeploys an earlier release of a building stack (rollback) without rebuilding.
+  if (c.image.build ? c.image.promoteFrom !== undefined : c.image.promoteFrom === undefined && c.image.ref === undefined) {
     issue(["image"], "set either build: true (dev, local) or promoteFrom / ref (staging, prod), not both or neither");
   }
   if (c.image.promoteFrom && !aws) issue(["image", "promoteFrom"], "the local stack builds its image");

@@ -78,7 +78,7 @@ const image = new AppImage(
   "app",
   {
     variant: appGpuPools.length > 0 ? "cuda" : "cpu",
-    ...(cfg.image.build
+    ...(cfg.image.build && !cfg.image.ref
       ? { build: { appDir, platform: cfg.image.platform, ...(registry ? { registry } : {}) } }
       : { promote: { fromStack: cfg.image.promoteFrom, ref: cfg.image.ref } }),
   },

@@ -1,6 +1,7 @@
 // Deploying a chosen image without touching the checked-in stack file: promote and rollback
-// hand `pulumi up --config-file` a copy of stacks/Pulumi.<stack>.yaml whose image config
-// pins the release's digest (image.ref, which the program prefers over building or promoteFrom).
+// hand `pulumi up --config-file` a copy of stacks/Pulumi.<stack>.yaml whose image config pins
+// the release's digest (image.ref, which the program deploys instead of building or reading
+// promoteFrom; a building stack keeps its registry).
 import { isMap, parseDocument } from "yaml";
 import { parseImageRef } from "./registry.js";
 import { ReleaseError } from "./history.js";
@@ -8,7 +9,7 @@ import { ReleaseError } from "./history.js";
 /** The image config key in a stack file. */
 export const IMAGE_CONFIG_KEY = "inference-platform:image";
 
-/** Stack file text with `<project>:image` set to deploy `imageRef` (build off, ref pinned); other keys, comments and secrets kept. */
+/** Stack file text with `<project>:image.ref` pinned to `imageRef`; other keys, comments and secrets kept. */
 export function pinImageInStackFile(stackFileText: string, imageRef: string, file: string): string {
   parseImageRef(imageRef); // refuses anything not pinned by digest
   const doc = parseDocument(stackFileText);
@@ -16,7 +17,6 @@ export function pinImageInStackFile(stackFileText: string, imageRef: string, fil
   if (doc.contents !== null && !isMap(doc.contents)) throw new ReleaseError(`${file} must be a YAML mapping with a "config" key`);
   const image = doc.getIn(["config", IMAGE_CONFIG_KEY]);
   if (image !== undefined && !isMap(image)) throw new ReleaseError(`${file}: "${IMAGE_CONFIG_KEY}" must be an object`);
-  doc.setIn(["config", IMAGE_CONFIG_KEY, "build"], false);
   doc.setIn(["config", IMAGE_CONFIG_KEY, "ref"], imageRef);
   return doc.toString();
 }

@@ -70,16 +70,16 @@ describe("stack file with a pinned image", () => {
   it("pins the image by digest and keeps every other key, secret and comment", () => {
     const out = pinImageInStackFile(file, ref, "stacks/Pulumi.staging.yaml");
     const doc = parse(out) as { encryptionsalt: string; config: Record<string, unknown> };
-    assert.deepEqual(doc.config[IMAGE_CONFIG_KEY], { promoteFrom: "organization/inference-platform/dev", build: false, ref });
+    assert.deepEqual(doc.config[IMAGE_CONFIG_KEY], { promoteFrom: "organization/inference-platform/dev", ref });
     assert.equal(doc.encryptionsalt, "v1:abc");
     assert.deepEqual(doc.config["inference-platform:secretThing"], { secure: "v1:xyz" });
     assert.match(out, /^# staging: promoted from dev/);
   });
 
-  it("turns off the build of a stack that builds (rolling back dev deploys, never rebuilds)", () => {
+  it("keeps build: true on a stack that builds: ref alone stops the rebuild, the registry stays", () => {
     const out = parse(pinImageInStackFile(`config:\n  ${IMAGE_CONFIG_KEY}:\n    build: true\n`, ref, "f")) as { config: Record<string, unknown> };
-    assert.deepEqual(out.config[IMAGE_CONFIG_KEY], { build: false, ref });
-    assert.deepEqual((parse(pinImageInStackFile("", ref, "f")) as { config: Record<string, unknown> }).config[IMAGE_CONFIG_KEY], { build: false, ref });
+    assert.deepEqual(out.config[IMAGE_CONFIG_KEY], { build: true, ref });
+    assert.deepEqual((parse(pinImageInStackFile("", ref, "f")) as { config: Record<string, unknown> }).config[IMAGE_CONFIG_KEY], { ref });
   });
 
   it("refuses an unpinned reference and a malformed stack file", () => {
