@@ -1,4 +1,4 @@
-// The app's container image: built from app/ (CPU or CUDA variant) and pushed to
+// The app's container image: built from the repository (CPU or CUDA variant of app/Dockerfile) and pushed to
 // the registry in the stacks that build (dev), loaded into the local Docker daemon
 // (local), or promoted by digest from the stack below (staging, prod).
 import * as pulumi from "@pulumi/pulumi";
@@ -9,16 +9,18 @@ import { contextHash } from "./build-context.js";
 
 export type ImageVariant = "cpu" | "cuda";
 
-/** Dockerfile per variant, relative to the app directory (app/Dockerfile, app/Dockerfile.cuda). */
-const DOCKERFILES: Record<ImageVariant, string> = { cpu: "Dockerfile", cuda: "Dockerfile.cuda" };
+/** Dockerfile per variant, relative to the build context (the repository root). */
+export const DOCKERFILES: Record<ImageVariant, string> = { cpu: "app/Dockerfile", cuda: "app/Dockerfile.cuda" };
+/** The numeric user each variant's Dockerfile runs as (node images' "node" is 1000), for runAsUser. */
+export const IMAGE_USER: Record<ImageVariant, number> = { cpu: 1000, cuda: 10001 };
 
 export interface AppImageArgs {
   /** CPU image, or CUDA image for GPU pools (required). */
   variant: ImageVariant;
   /** Build from this directory; set it or `promote` (default none). */
   build?: {
-    /** Directory holding the app and its Dockerfiles (required). */
-    appDir: string;
+    /** Build context: the repository root, which the Dockerfiles copy from (required). */
+    contextDir: string;
     /** Target platform (default "linux/amd64"). */
     platform?: "linux/amd64" | "linux/arm64";
     /** Push here and pin by digest; without it the image is loaded into the local Docker daemon (default none). */
@@ -38,16 +40,19 @@ export class AppImage extends pulumi.ComponentResource {
   public readonly imageRef: pulumi.Output<string>;
   /** sha256:... of the image. */
   public readonly digest: pulumi.Output<string>;
+  /** UID the image runs as. */
+  public readonly uid: number;
 
   constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:AppImage", name, {}, opts);
+    this.uid = IMAGE_USER[args.variant];
     if (args.build) {
-      const { appDir, registry } = args.build;
-      const tag = `${args.variant}-${contextHash(appDir)}`;
+      const { contextDir, registry } = args.build;
+      const tag = `${args.variant}-${contextHash(contextDir)}`;
       const common = {
         // The repository root: the Dockerfiles install from the workspace lockfile there (see /.dockerignore).
-        context: { location: path.dirname(appDir) },
-        dockerfile: { location: path.join(appDir, DOCKERFILES[args.variant]) },
+        context: { location: contextDir },
+        dockerfile: { location: path.join(contextDir, DOCKERFILES[args.variant]) },
         platforms: [args.build.platform ?? "linux/amd64"],
       } satisfies Partial<dockerBuild.ImageArgs>;
       if (registry) {

@@ -25,7 +25,7 @@ import { Autoscaling } from "./autoscaling.js";
 import { releaseHistory } from "./releases.js";
 
 const cfg = loadConfig();
-const appDir = fileURLToPath(new URL("../app", import.meta.url));
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const tags = { project: PROJECT, stack: pulumi.getStack(), environment: cfg.environment, "managed-by": "pulumi" };
 const protect = cfg.protect;
 
@@ -79,7 +79,7 @@ const image = new AppImage(
   {
     variant: appGpuPools.length > 0 ? "cuda" : "cpu",
     ...(cfg.image.build && !cfg.image.ref
-      ? { build: { appDir, platform: cfg.image.platform, ...(registry ? { registry } : {}) } }
+      ? { build: { contextDir: repoRoot, platform: cfg.image.platform, ...(registry ? { registry } : {}) } }
       : { promote: { fromStack: cfg.image.promoteFrom, ref: cfg.image.ref } }),
   },
   awsProvider ? { providers: [awsProvider] } : {},
