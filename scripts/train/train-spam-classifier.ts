@@ -4,13 +4,13 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { modelCard } from "./model-card.js";
-import { trainSpamClassifier } from "./pipeline.js";
+import { trainSpamClassifier, type TrainedSpamClassifier } from "./pipeline.js";
 
 /** app/models/spam-classifier, where the server's model repository expects it. */
 export const MODEL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../app/models/spam-classifier");
 
 /** The files `npm run train` writes, relative to MODEL_DIR, with their contents. */
-export function trainingOutputs(trained: ReturnType<typeof trainSpamClassifier>): Record<string, Uint8Array | string> {
+export function trainingOutputs(trained: TrainedSpamClassifier): Record<string, Uint8Array | string> {
   return {
     "1/model.onnx": trained.modelBytes,
     "metrics.json": `${JSON.stringify(trained.metrics, null, 2)}\n`,
