@@ -170,7 +170,8 @@ async function burst(opts: SmokeOptions): Promise<BurstFigures> {
     errors: result.errors,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    requestsPerSec: result.requests.average,
+    // Over the whole burst: a burst shorter than a second has no per-second histogram to speak of.
+    requestsPerSec: result.duration > 0 ? Math.round((result["2xx"] + result.non2xx) / result.duration) : 0,
   };
 }
 
