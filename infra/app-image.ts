@@ -64,7 +64,7 @@ export class AppImage extends pulumi.ComponentResource {
             ...common,
             tags: [pulumi.interpolate`${registry.repositoryUrl}:${tag}`],
             push: true,
-            registries: [{ address: auth.proxyEndpoint, username: auth.userName, password: auth.password }],
+            registries: [{ address: registry.repositoryUrl, username: auth.userName, password: auth.password }],
             cacheFrom: [{ registry: { ref: cacheRef } }],
             // ECR needs the image-manifest form of the cache (it rejects BuildKit's index-only one).
             cacheTo: [{ registry: { ref: cacheRef, mode: "max", imageManifest: true, ociMediaTypes: true } }],

@@ -18,8 +18,10 @@ export interface ClusterArgs {
   privateSubnetIds: pulumi.Input<string[]>;
   /** Subnets for internet-facing load balancers (required). */
   publicSubnetIds: pulumi.Input<string[]>;
-  /** Whether the API endpoint is reachable from the internet (default true). */
+  /** Whether the API endpoint is reachable from the internet; `pulumi up` must reach it (default true). */
   publicEndpoint?: boolean;
+  /** Client CIDRs allowed to the public endpoint (default ["0.0.0.0/0"]). */
+  publicAccessCidrs?: string[];
   /** IAM roles given cluster-admin by access entry (default none; the creator is admin anyway). */
   adminRoleArns?: string[];
   /** Refuse deletion of the cluster in AWS too (default false). */
@@ -64,6 +66,7 @@ export class Cluster extends pulumi.ComponentResource {
         publicSubnetIds: args.publicSubnetIds,
         endpointPrivateAccess: true,
         endpointPublicAccess: args.publicEndpoint ?? true,
+        publicAccessCidrs: args.publicAccessCidrs ?? ["0.0.0.0/0"],
         authenticationMode: eks.AuthenticationMode.Api,
         accessEntries,
         // Built-in pools carry the system add-ons and CPU workloads; GPU pools come from GpuNodePools.

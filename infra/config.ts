@@ -67,6 +67,7 @@ const Cluster = obj({
   name: k8sName,
   version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as "1.33"'),
   publicEndpoint: z.boolean(),
+  publicAccessCidrs: z.array(cidr()).min(1),
   adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")),
 });
 
@@ -367,7 +368,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   dev: {
     protect: false,
     network: { azCount: 2, natGateways: "single" },
-    cluster: { version: "1.33", publicEndpoint: true, adminRoleArns: [] },
+    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 1, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: true },
@@ -378,7 +379,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   staging: {
     protect: false,
     network: { azCount: 3, natGateways: "single" },
-    cluster: { version: "1.33", publicEndpoint: true, adminRoleArns: [] },
+    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 2, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },
@@ -389,7 +390,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   prod: {
     protect: true,
     network: { azCount: 3, natGateways: "one-per-az" },
-    cluster: { version: "1.33", publicEndpoint: true, adminRoleArns: [] },
+    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 3, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },

@@ -47,6 +47,7 @@ const cluster =
           privateSubnetIds: network.privateSubnetIds,
           publicSubnetIds: network.publicSubnetIds,
           publicEndpoint: cfg.cluster.publicEndpoint,
+          publicAccessCidrs: cfg.cluster.publicAccessCidrs,
           adminRoleArns: cfg.cluster.adminRoleArns,
           deletionProtection: protect,
           tags,
