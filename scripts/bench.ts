@@ -1,0 +1,162 @@
+// npm run bench: throughput, latency, readiness and memory of the inference server,
+// each figure next to the baseline it is judged against, all measured in this run.
+// Loopback only; BENCH_DURATION (seconds per load run, default 8) bounds the whole
+// run to a few minutes. The models and the compiled server live in a temp dir.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-mlp.js";
+import { mulberry32 } from "./models/prng.js";
+import { load, type LoadResult } from "./bench/load.js";
+import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
+import { openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
+import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, sampleValue, type Target } from "./bench/report.js";
+
+const MODEL = "mlp";
+// Wide enough that one row costs ~2 ms on a CPU core and a batch of 32 costs little more per row.
+const MLP: SyntheticMlpOptions = { inputDim: 256, hidden: 1024, layers: 3, outputDim: 16, seed: 7 };
+const MODEL_LIMITS = { maxBatchSize: 32, maxQueueDelayMs: 2, maxQueueSize: 1024 };
+const CONNECTIONS = [1, 16, 64] as const;
+const DISTINCT_BODIES = 4096;
+const CACHED_BODIES = 64;
+
+const seconds = benchDuration(process.env.BENCH_DURATION);
+const rawSeconds = Math.max(1, seconds / 2);
+const log = (line = "") => process.stdout.write(`${line}\n`);
+
+/** Request bodies of one [1, inputDim] row each, all different (seeded). */
+function requestBodies(count: number): string[] {
+  const random = mulberry32(1234);
+  return Array.from({ length: count }, () => {
+    const data = Array.from({ length: MLP.inputDim }, () => Math.round((random() * 2 - 1) * 1e4) / 1e4);
+    return JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, MLP.inputDim], data }] });
+  });
+}
+
+async function scrape(server: BenchProcess): Promise<string> {
+  return (await fetch(`${server.url}/metrics`)).text();
+}
+
+interface ServerRun extends LoadResult {
+  meanBatch: number;
+}
+
+/** Load runs at each connection count against one server process (a short warm-up first). */
+async function serverRuns(server: BenchProcess, bodies: string[]): Promise<ServerRun[]> {
+  const url = `${server.url}/v2/models/${MODEL}/infer`;
+  await load(url, bodies, 16, 1);
+  const runs: ServerRun[] = [];
+  for (const connections of CONNECTIONS) {
+    const before = await scrape(server);
+    const result = await load(url, bodies, connections, seconds);
+    runs.push({ ...result, meanBatch: meanBatchSize(before, await scrape(server), MODEL) });
+    log(`  ${connections} connections: ${fmt.rate(result.requestsPerSecond)} req/s, p50 ${fmt.ms(result.p50Ms)}, p99 ${fmt.ms(result.p99Ms)}, mean batch ${runs.at(-1)!.meanBatch.toFixed(1)}, failures ${result.failures}`);
+  }
+  return runs;
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "inference-bench-"));
+  try {
+    log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${seconds} s per load run`);
+    log(`model: synthetic MLP ${JSON.stringify(MLP)}, limits ${JSON.stringify(MODEL_LIMITS)}`);
+    const main = compileApp(tmp);
+    const repo = path.join(tmp, "models");
+    const modelFile = path.join(repo, MODEL, "1", "model.onnx");
+    mkdirSync(path.dirname(modelFile), { recursive: true });
+    writeFileSync(modelFile, buildSyntheticMlp(MLP));
+    writeFileSync(path.join(repo, MODEL, "config.json"), JSON.stringify(MODEL_LIMITS));
+    const bodies = requestBodies(DISTINCT_BODIES);
+
+    // Start to ready, with the bundled model repository (what the image ships).
+    const readyTimes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const server = await startServerProcess(main, { MODEL_REPOSITORY: path.join(REPO_ROOT, "app/models") });
+      readyTimes.push(server.readyMs);
+      await server.stop();
+    }
+    const readyMs = [...readyTimes].sort((a, b) => a - b)[1]!;
+    log(`ready time (bundled models, 3 starts): ${readyTimes.map(fmt.ms).join(", ")}; median ${fmt.ms(readyMs)}`);
+
+    // HTTP ceiling: same body parser, fixed answer of the same size as the model's.
+    const answer = JSON.stringify({
+      model_name: MODEL,
+      model_version: "1",
+      outputs: [{ name: "output", datatype: "FP32", shape: [1, MLP.outputDim], data: Array.from({ length: MLP.outputDim }, (_, i) => 0.123456789 * (i + 1)) }],
+    });
+    const bare = await startBareProcess(answer);
+    const bareRun = await load(`${bare.url}/infer`, bodies, 64, seconds);
+    await bare.stop();
+    log(`bare Express endpoint, 64 connections: ${fmt.rate(bareRun.requestsPerSecond)} req/s, p50 ${fmt.ms(bareRun.p50Ms)}, p99 ${fmt.ms(bareRun.p99Ms)}`);
+
+    const common = { MODEL_REPOSITORY: repo, CACHE_ENABLED: "false" };
+    log("server, batching off (cache off):");
+    const offServer = await startServerProcess(main, { ...common, BATCHING: "off" });
+    const off = await serverRuns(offServer, bodies);
+    const offRss = offServer.peakRss();
+    await offServer.stop();
+    log("server, batching on (cache off):");
+    const onServer = await startServerProcess(main, { ...common, BATCHING: "on" });
+    const on = await serverRuns(onServer, bodies);
+    const onRss = onServer.peakRss();
+    await onServer.stop();
+
+    // Cache hits: every body answered once, then the same bodies under load.
+    const cacheServer = await startServerProcess(main, { MODEL_REPOSITORY: repo, CACHE_ENABLED: "true", BATCHING: "on" });
+    const cachedUrl = `${cacheServer.url}/v2/models/${MODEL}/infer`;
+    const cached = bodies.slice(0, CACHED_BODIES);
+    for (const body of cached) await fetch(cachedUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+    const beforeHits = await scrape(cacheServer);
+    const hitRun = await load(cachedUrl, cached, 64, seconds);
+    const afterHits = await scrape(cacheServer);
+    const delta = (sample: string) => sampleValue(afterHits, sample) - sampleValue(beforeHits, sample);
+    const hits = delta('inference_cache_hits_total{backend="memory"}');
+    const hitShare = hits / Math.max(1, hits + delta('inference_cache_misses_total{backend="memory"}'));
+    const cacheRss = cacheServer.peakRss();
+    await cacheServer.stop();
+    log(`cache hits, 64 connections: ${fmt.rate(hitRun.requestsPerSecond)} req/s, p50 ${fmt.ms(hitRun.p50Ms)}, p99 ${fmt.ms(hitRun.p99Ms)}, ${(hitShare * 100).toFixed(1)} % answered from the cache`);
+
+    // Raw onnxruntime in this process, at the batch sizes the server ran.
+    const session = await openBenchSession(modelFile);
+    const raw = new Map<number, RawOrtResult>();
+    const sizes = new Set<number>([1, 16, MODEL_LIMITS.maxBatchSize, ...on.map((r) => Math.max(1, Math.round(r.meanBatch)))]);
+    for (const size of [...sizes].sort((a, b) => a - b)) {
+      const result = await rawOrtThroughput(session, size, rawSeconds);
+      raw.set(size, result);
+      log(`raw onnxruntime, batch ${size}: ${fmt.rate(result.samplesPerSecond)} samples/s (${result.msPerRun.toFixed(2)} ms per run)`);
+    }
+    await session.release();
+    const rawAt = (meanBatch: number) => raw.get(Math.max(1, Math.round(meanBatch)))!;
+
+    log();
+    log(
+      formatTable(
+        ["run", "conns", "samples/s", "p50", "p99", "mean batch", "raw ORT same batch", "server/raw"],
+        [
+          ...off.map((r) => ["server, batching off", String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1), fmt.rate(rawAt(1).samplesPerSecond), `${((r.requestsPerSecond / rawAt(1).samplesPerSecond) * 100).toFixed(1)} %`]),
+          ...on.map((r) => ["server, batching on", String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1), fmt.rate(rawAt(r.meanBatch).samplesPerSecond), `${((r.requestsPerSecond / rawAt(r.meanBatch).samplesPerSecond) * 100).toFixed(1)} %`]),
+          ["server, cache hits", "64", fmt.rate(hitRun.requestsPerSecond), fmt.ms(hitRun.p50Ms), fmt.ms(hitRun.p99Ms), "-", "-", "-"],
+          ["bare Express", "64", fmt.rate(bareRun.requestsPerSecond), fmt.ms(bareRun.p50Ms), fmt.ms(bareRun.p99Ms), "-", "-", "-"],
+        ],
+      ),
+    );
+    log(`peak RSS: batching off ${fmt.mib(offRss)}, batching on ${fmt.mib(onRss)}, cache on ${fmt.mib(cacheRss)}`);
+    const failures = [...off, ...on, hitRun, bareRun].reduce((n, r) => n + r.failures, 0);
+    log(`failed requests in all runs: ${failures}`);
+
+    const on64 = on.at(-1)!;
+    const off64 = off.at(-1)!;
+    const targets: Target[] = [
+      { label: `server vs raw ORT at equal batch (batching on, 64 connections, batch ${Math.round(on64.meanBatch)})`, ratio: on64.requestsPerSecond / rawAt(on64.meanBatch).samplesPerSecond, goal: 0.85, direction: ">=", unit: "%" },
+      { label: "batching on vs off at 64 connections", ratio: on64.requestsPerSecond / off64.requestsPerSecond, goal: 4, direction: ">=", unit: "x" },
+      { label: "cache hits vs bare Express endpoint", ratio: hitRun.requestsPerSecond / bareRun.requestsPerSecond, goal: 0.6, direction: ">=", unit: "%" },
+      { label: "start to ready (bundled models, median of 3)", ratio: readyMs / 1000, goal: 1.5, direction: "<=", unit: "s" },
+    ];
+    log();
+    for (const target of targets) log(formatTarget(target));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();
