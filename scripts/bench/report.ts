@@ -1,9 +1,9 @@
 // Pure parts of the benchmark: settings from the environment, Prometheus and
 // /proc parsing, ratios against targets, and the printed table.
 
-/** Seconds per load run, from BENCH_DURATION (default 5): a positive number up to 120. */
+/** Seconds per load run, from BENCH_DURATION (default 8): a positive number up to 120. */
 export function benchDuration(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === "") return 5;
+  if (raw === undefined || raw.trim() === "") return 8;
   const seconds = Number(raw);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 120) {
     throw new Error(`BENCH_DURATION must be a number of seconds > 0 and <= 120, got ${JSON.stringify(raw)}`);
