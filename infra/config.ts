@@ -331,6 +331,8 @@ const Schema = obj({
   }
 });
 
+/** The schema itself, for tools that list or document the keys. */
+export const STACK_CONFIG_SCHEMA = Schema;
 export type StackConfig = z.infer<typeof Schema>;
 export type GpuPoolConfig = z.infer<typeof GpuPool>;
 export type AppConfig = z.infer<typeof App>;
