@@ -112,10 +112,14 @@ export function flatten(data: unknown): unknown[] {
 // Each field is tagged and length-prefixed so that no two different requests
 // can produce the same byte stream (e.g. ["ab","c"] vs ["a","bc"]). Bytes are
 // staged in one buffer and hashed in chunks: large tensors cost no allocation per element.
+// cacheKey() is synchronous, so one staging buffer per process serves every call.
+const STAGE = Buffer.allocUnsafe(16 * 1024);
+const SCRATCH = new Float64Array(2048);
+
 class HashWriter {
   private readonly hash = createHash("sha256");
-  private readonly buf = Buffer.allocUnsafe(64 * 1024);
-  private readonly scratch = new Float64Array(8192);
+  private readonly buf = STAGE;
+  private readonly scratch = SCRATCH;
   private pos = 0;
 
   private room(n: number): void {
