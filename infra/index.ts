@@ -167,7 +167,13 @@ const monitoring = cfg.monitoring.enabled
       "monitoring",
       {
         settings: cfg.monitoring,
-        app: { namespace: app.namespace, deploymentName: app.deploymentName, podLabels: app.selector, metricsPort: app.metricsPortName },
+        app: {
+          namespace: app.namespace,
+          deploymentName: app.deploymentName,
+          podLabels: app.selector,
+          metricsPort: app.metricsPortName,
+          metricsPath: app.metricsPath,
+        },
         autoscaled: cfg.autoscaling.enabled,
         gpu: cfg.gpuPools.length > 0,
         ebsStorageClass: cluster !== undefined,

@@ -56,8 +56,10 @@ export interface MonitoredApp {
   deploymentName: pulumi.Input<string>;
   /** Labels that select its pods. */
   podLabels: pulumi.Input<Record<string, string>>;
-  /** Name of the container port that serves /metrics. */
+  /** Name of the container port that serves the metrics. */
   metricsPort: string;
+  /** HTTP path of the Prometheus text, e.g. "/metrics". */
+  metricsPath: string;
 }
 
 export interface MonitoringArgs {
@@ -140,7 +142,7 @@ export class Monitoring extends pulumi.ComponentResource {
         `${name}-dcgm-exporter`,
         {
           name: DCGM_EXPORTER_CHART.chart,
-        chart: DCGM_EXPORTER_CHART.chart,
+          chart: DCGM_EXPORTER_CHART.chart,
           version: DCGM_EXPORTER_CHART.version,
           repositoryOpts: { repo: DCGM_EXPORTER_CHART.repo },
           namespace,
@@ -160,7 +162,7 @@ export class Monitoring extends pulumi.ComponentResource {
         metadata: { name: app.deploymentName, namespace: app.namespace },
         spec: {
           selector: { matchLabels: app.podLabels },
-          podMetricsEndpoints: [{ port: app.metricsPort, path: "/metrics", interval: s.scrapeInterval }],
+          podMetricsEndpoints: [{ port: app.metricsPort, path: app.metricsPath, interval: s.scrapeInterval }],
         },
       },
       crOpts,
