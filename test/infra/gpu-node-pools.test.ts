@@ -23,6 +23,7 @@ describe("GPU node pools", () => {
   it("takes families, GPU count, limit, labels and consolidation from the stack file", async () => {
     const [cfg] = stackValue("dev", "gpuPools");
     const [pool] = ofType(await runStack("dev"), NODEPOOL).map((p) => p.inputs);
+    assert.ok(pool);
     assert.deepEqual(requirement(pool, "eks.amazonaws.com/instance-family"), cfg.instanceFamilies);
     assert.deepEqual(requirement(pool, "eks.amazonaws.com/instance-gpu-count"), [String(cfg.gpuCount)]);
     assert.equal(pool.spec.limits["nvidia.com/gpu"], String(cfg.maxGpus));
@@ -39,6 +40,6 @@ describe("GPU node pools", () => {
     assert.deepEqual(requirement(pool, "karpenter.k8s.aws/instance-family"), ["g5"]);
     assert.deepEqual(requirement(pool, "karpenter.k8s.aws/instance-gpu-count"), ["4"]);
     assert.equal(pool.spec.weight, 50);
-    if (crdValidatorsByKind().size > 0) assert.equal(validateWithCrd(pool), undefined);
+    if (crdValidatorsByKind().size > 0) assert.equal(validateWithCrd(pool as { apiVersion: string; kind: string }), undefined);
   });
 });
