@@ -10,7 +10,7 @@ import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
 import { openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
-import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, sampleValue, type Target } from "./bench/report.js";
+import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
 
 const MODEL = "mlp";
 // Wide enough that one row costs ~2 ms on a CPU core and a batch of 32 costs little more per row.
@@ -39,6 +39,8 @@ async function scrape(server: BenchProcess): Promise<string> {
 
 interface ServerRun extends LoadResult {
   meanBatch: number;
+  /** onnxruntime time per batch inside the server: tells model time from HTTP and queueing overhead. */
+  computeMs: number;
 }
 
 /** Load runs at each connection count against one server process (a short warm-up first). */
@@ -49,8 +51,10 @@ async function serverRuns(server: BenchProcess, bodies: string[]): Promise<Serve
   for (const connections of CONNECTIONS) {
     const before = await scrape(server);
     const result = await load(url, bodies, connections, seconds);
-    runs.push({ ...result, meanBatch: meanBatchSize(before, await scrape(server), MODEL) });
-    log(`  ${connections} connections: ${fmt.rate(result.requestsPerSecond)} req/s, p50 ${fmt.ms(result.p50Ms)}, p99 ${fmt.ms(result.p99Ms)}, mean batch ${runs.at(-1)!.meanBatch.toFixed(1)}, failures ${result.failures}`);
+    const after = await scrape(server);
+    const run = { ...result, meanBatch: meanBatchSize(before, after, MODEL), computeMs: meanComputeMs(before, after, MODEL) };
+    runs.push(run);
+    log(`  ${connections} connections: ${fmt.rate(run.requestsPerSecond)} req/s, p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, mean batch ${run.meanBatch.toFixed(1)}, ORT ${fmt.ms(run.computeMs)} per batch, failures ${run.failures}`);
   }
   return runs;
 }
@@ -129,14 +133,20 @@ async function main(): Promise<void> {
     const rawAt = (meanBatch: number) => raw.get(Math.max(1, Math.round(meanBatch)))!;
 
     log();
+    const row = (label: string, r: ServerRun) => {
+      const baseline = rawAt(r.meanBatch);
+      return [label, String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1),
+        fmt.ms(r.computeMs), fmt.ms(baseline.msPerRun), fmt.rate(baseline.samplesPerSecond), `${((r.requestsPerSecond / baseline.samplesPerSecond) * 100).toFixed(1)} %`];
+    };
+    const none = ["-", "-", "-", "-", "-"];
     log(
       formatTable(
-        ["run", "conns", "samples/s", "p50", "p99", "mean batch", "raw ORT same batch", "server/raw"],
+        ["run", "conns", "samples/s", "p50", "p99", "mean batch", "ORT/batch in server", "raw ORT/run", "raw samples/s", "server/raw"],
         [
-          ...off.map((r) => ["server, batching off", String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1), fmt.rate(rawAt(1).samplesPerSecond), `${((r.requestsPerSecond / rawAt(1).samplesPerSecond) * 100).toFixed(1)} %`]),
-          ...on.map((r) => ["server, batching on", String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1), fmt.rate(rawAt(r.meanBatch).samplesPerSecond), `${((r.requestsPerSecond / rawAt(r.meanBatch).samplesPerSecond) * 100).toFixed(1)} %`]),
-          ["server, cache hits", "64", fmt.rate(hitRun.requestsPerSecond), fmt.ms(hitRun.p50Ms), fmt.ms(hitRun.p99Ms), "-", "-", "-"],
-          ["bare Express", "64", fmt.rate(bareRun.requestsPerSecond), fmt.ms(bareRun.p50Ms), fmt.ms(bareRun.p99Ms), "-", "-", "-"],
+          ...off.map((r) => row("server, batching off", r)),
+          ...on.map((r) => row("server, batching on", r)),
+          ["server, cache hits", "64", fmt.rate(hitRun.requestsPerSecond), fmt.ms(hitRun.p50Ms), fmt.ms(hitRun.p99Ms), ...none],
+          ["bare Express", "64", fmt.rate(bareRun.requestsPerSecond), fmt.ms(bareRun.p50Ms), fmt.ms(bareRun.p99Ms), ...none],
         ],
       ),
     );

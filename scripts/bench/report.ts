@@ -19,13 +19,22 @@ export function sampleValue(metricsText: string, sample: string): number {
   return 0;
 }
 
-/** Rows per executed batch between two scrapes of the server's batch-size histogram. */
-export function meanBatchSize(before: string, after: string, model: string): number {
+/** Mean of the observations a histogram took between two scrapes (0 when it took none). */
+export function histogramMean(before: string, after: string, histogram: string, model: string): number {
   const delta = (suffix: "sum" | "count") =>
-    sampleValue(after, `inference_batch_size_${suffix}{model="${model}"}`) -
-    sampleValue(before, `inference_batch_size_${suffix}{model="${model}"}`);
-  const batches = delta("count");
-  return batches > 0 ? delta("sum") / batches : 0;
+    sampleValue(after, `${histogram}_${suffix}{model="${model}"}`) - sampleValue(before, `${histogram}_${suffix}{model="${model}"}`);
+  const observations = delta("count");
+  return observations > 0 ? delta("sum") / observations : 0;
+}
+
+/** Rows per executed batch between two scrapes of the server's metrics. */
+export function meanBatchSize(before: string, after: string, model: string): number {
+  return histogramMean(before, after, "inference_batch_size", model);
+}
+
+/** Milliseconds per onnxruntime run inside the server between two scrapes. */
+export function meanComputeMs(before: string, after: string, model: string): number {
+  return histogramMean(before, after, "inference_compute_duration_seconds", model) * 1000;
 }
 
 /** Peak resident set size in bytes from /proc/<pid>/status text (VmHWM). */

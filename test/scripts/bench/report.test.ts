@@ -5,6 +5,7 @@ import {
   formatTable,
   formatTarget,
   meanBatchSize,
+  meanComputeMs,
   meetsTarget,
   peakRssBytes,
   sampleValue,
@@ -38,6 +39,12 @@ describe("bench parsing", () => {
   it("computes rows per batch between two scrapes", () => {
     assert.equal(meanBatchSize(before, after, "mlp"), 32);
     assert.equal(meanBatchSize(after, after, "mlp"), 0, "no batches ran");
+  });
+
+  it("computes onnxruntime milliseconds per batch between two scrapes", () => {
+    const t0 = 'inference_compute_duration_seconds_sum{model="mlp"} 1\ninference_compute_duration_seconds_count{model="mlp"} 100';
+    const t1 = 'inference_compute_duration_seconds_sum{model="mlp"} 1.5\ninference_compute_duration_seconds_count{model="mlp"} 200';
+    assert.equal(meanComputeMs(t0, t1, "mlp"), 5);
   });
 
   it("reads peak RSS from /proc status", () => {
