@@ -44,20 +44,37 @@ async function logLine(child: Child, msg: string, timeoutMs = 30_000): Promise<R
   }
 }
 
+/** The child's exit code; fails (with its log) if it has not exited within `ms`. */
+async function exitCode(child: Child, ms = 20_000): Promise<number | null> {
+  const timer = sleep(ms, "timeout" as const, { ref: false });
+  const result = await Promise.race([child.exit, timer]);
+  if (result === "timeout") throw new Error(`child still running after ${ms} ms; log: ${JSON.stringify(child.lines.slice(-10))}`);
+  return result;
+}
+
 async function inFlight(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   return Number(/^inference_requests_in_flight (\S+)$/m.exec(text)?.[1] ?? NaN);
 }
 
+/** Waits until the child has accepted `n` requests that are not yet answered. */
+async function untilInFlight(url: string, n: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while ((await inFlight(url)) < n) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${n} requests in flight after ${ms} ms`);
+    await sleep(5);
+  }
+}
+
 const body = (k: number) => JSON.stringify({ inputs: [{ name: "x", shape: [1, 4], datatype: "FP32", data: [k, 0, 0, 0] }] });
 
-test("a bad setting stops the process with exit 1 and one line naming the variable", async () => {
+test("a bad setting stops the process with exit 1 and one line naming the variable", { timeout: 30_000 }, async () => {
   const child = spawnMain({ PORT: "abc", MAX_QUEUE_SIZE: "0" });
-  assert.equal(await child.exit, 1);
+  assert.equal(await exitCode(child), 1);
   assert.equal(child.stderr.join(""), 'invalid configuration: PORT must be an integer 0-65535, got "abc"; MAX_QUEUE_SIZE must be an integer 1-1000000, got "0"\n');
 });
 
-test("SIGTERM under load: readiness fails at once, every accepted request completes with 200, exit 0", async () => {
+test("SIGTERM under load: readiness fails at once, every accepted request completes with 200, exit 0", { timeout: 30_000 }, async () => {
   // A 2 s batch window keeps all six requests queued while the drain starts; they must still run.
   const repo = await createModelRepository({ models: ["slow"], slow: { size: 1024, layers: 4 }, configs: { slow: { maxBatchSize: 8, maxQueueDelayMs: 2000 } } });
   const child = spawnMain({ MODEL_REPOSITORY: repo.dir, SHUTDOWN_GRACE_MS: "30000" });
@@ -76,7 +93,7 @@ test("SIGTERM under load: readiness fails at once, every accepted request comple
     // Collected at the end; a failure before then must not surface as an unhandled rejection.
     for (const a of answers) a.catch(() => undefined);
     // SIGTERM once all of them are accepted (queued, waiting for batch companions).
-    while ((await inFlight(url)) < N) await sleep(5);
+    await untilInFlight(url, N);
     child.proc.kill("SIGTERM");
 
     // The signal is delivered asynchronously: readiness must flip within moments, while the queue still waits.
@@ -95,7 +112,7 @@ test("SIGTERM under load: readiness fails at once, every accepted request comple
       assert.equal(r.status, 200);
       assert.deepEqual(r.body.outputs![0]!.data, [k + 1, 1, 1, 1]);
     });
-    assert.equal(await child.exit, 0);
+    assert.equal(await exitCode(child), 0);
     assert.ok(child.lines.some((l) => l.msg === "drained and closed"));
   } finally {
     child.proc.kill("SIGKILL");
@@ -103,16 +120,18 @@ test("SIGTERM under load: readiness fails at once, every accepted request comple
   }
 });
 
-test("when the grace period runs out the process exits 1 with a log line", async () => {
-  const repo = await createModelRepository({ models: ["slow"], slow: { size: 1024, layers: 4 }, configs: { slow: { maxBatchSize: 1, maxQueueDelayMs: 0 } } });
+test("when the grace period runs out the process exits 1 with a log line", { timeout: 30_000 }, async () => {
+  // The requests wait 5 s for batch companions: far past the 50 ms grace period.
+  const repo = await createModelRepository({ models: ["adder"], configs: { adder: { maxBatchSize: 64, maxQueueDelayMs: 5000 } } });
   const child = spawnMain({ MODEL_REPOSITORY: repo.dir, SHUTDOWN_GRACE_MS: "50" });
   try {
     await logLine(child, "all models loaded; ready");
     const url = (await logLine(child, "listening")).url as string;
-    const pending = Array.from({ length: 8 }, (_, k) => fetch(`${url}/v2/models/slow/infer`, { method: "POST", body: body(k) }).catch(() => undefined));
-    while ((await inFlight(url)) < 2) await sleep(2);
+    const x = (k: number) => JSON.stringify({ inputs: [{ name: "x", shape: [1, 3], datatype: "FP32", data: [k, 0, 0] }] });
+    const pending = Array.from({ length: 4 }, (_, k) => fetch(`${url}/v2/models/adder/infer`, { method: "POST", body: x(k) }).catch(() => undefined));
+    await untilInFlight(url, 4);
     child.proc.kill("SIGTERM");
-    assert.equal(await child.exit, 1);
+    assert.equal(await exitCode(child), 1);
     const line = await logLine(child, "shutdown grace period exceeded; exiting with unfinished work");
     assert.equal(line.level, 50);
     await Promise.all(pending);
