@@ -14,13 +14,14 @@ const POLICY_PACK = path.join(REPO_ROOT, "policy");
 
 /**
  * The telling line of an Automation API CommandError ("code: -2\n stdout: ...\n stderr: ..."):
- * the first stderr line, with a hint when the Pulumi CLI itself is missing.
+ * the CLI's error line, with a hint when the Pulumi CLI itself is missing.
  */
 export function automationErrorSummary(message: string): string {
   if (/ENOENT: pulumi|spawn pulumi ENOENT/.test(message)) return "the Pulumi CLI is not on PATH (install it: https://www.pulumi.com/docs/install/)";
-  const stderr = /stderr: ([^\n]*(?:\n(?! err\?:)[^\n]*)*)/.exec(message)?.[1]?.trim();
-  const line = (stderr || message).split("\n").map((l) => l.trim()).find((l) => l.length > 0);
-  return line ?? "unknown error";
+  const stderr = /stderr: ([^\n]*(?:\n(?! err\?:)[^\n]*)*)/.exec(message)?.[1] ?? message;
+  // The CLI's own "error: ..." line says more than the wrapper's "Command failed with exit code N".
+  const lines = stderr.split("\n").map((l) => l.trim()).filter((l) => l.length > 0);
+  return lines.find((l) => l.startsWith("error:")) ?? lines.find((l) => !l.startsWith("Command failed with")) ?? lines[0] ?? "unknown error";
 }
 
 async function select(stack: string, envVars: Record<string, string> = {}) {

@@ -98,6 +98,8 @@ describe("promote and rollback without a Pulumi CLI", () => {
   it("summarises Automation API errors in one line", () => {
     assert.match(automationErrorSummary("code: -2\n stdout: \n stderr: Command failed with ENOENT: pulumi version\nspawn pulumi ENOENT\n"), /Pulumi CLI is not on PATH/);
     assert.equal(automationErrorSummary("code: 255\n stdout: \n stderr: error: no stack named 'prod' found\n err?: Error: x\n"), "error: no stack named 'prod' found");
+    const wrapped = "code: 255\n stdout: \n stderr: Command failed with exit code 255: pulumi stack select --stack qa\nerror: no stack named 'qa' found\n err?: Error: x\n";
+    assert.equal(automationErrorSummary(wrapped), "error: no stack named 'qa' found");
   });
 
   it("exits 1 with a clear message instead of a stack trace", () => {
