@@ -109,7 +109,7 @@ describe("delivery rules", () => {
     const job = wf.jobs.deploy!;
     assert.equal(job.environment, "${{ inputs.stack }}");
     const up = job.steps?.find((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
-    assert.equal(up?.if, "inputs.promote-from == ''");
+    assert.equal(up?.if, "inputs.promote-from == '' && !inputs.rollback");
     assert.equal(up?.with?.policyPacks, "policy");
     const promote = job.steps?.find((s) => s.run?.startsWith("npm run promote"));
     assert.equal(promote?.if, "inputs.promote-from != ''");
@@ -118,30 +118,37 @@ describe("delivery rules", () => {
   });
 
   it("a failed smoke test rolls the stack back automatically", () => {
-    const job = workflow("deploy-stack.yml").jobs.deploy!;
-    const names = job.steps!.map((s) => s.id ?? s.run ?? s.uses);
-    const rollback = job.steps!.find((s) => s.run?.startsWith("npm run rollback"));
-    assert.equal(rollback?.if, "failure() && steps.smoke.outcome == 'failure'");
-    assert.equal(rollback?.run, 'npm run rollback -- "$STACK"');
-    assert.ok(names.indexOf("smoke") < job.steps!.indexOf(rollback!), "rollback comes after the smoke test");
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const afterSmoke = steps.slice(steps.findIndex((s) => s.id === "smoke") + 1);
+    const rollback = afterSmoke.filter((s) => s.run?.startsWith("npm run rollback"));
+    assert.equal(rollback.length, 1, "one rollback step after the smoke test");
+    assert.equal(rollback[0]!.if, "failure() && steps.smoke.outcome == 'failure' && !inputs.rollback", "not after a requested rollback");
+    assert.equal(rollback[0]!.run, 'npm run rollback -- "$STACK"');
   });
 
-  it("rollback is dispatched by hand with a stack and an optional release", () => {
+  it("rollback is dispatched by hand with a stack and an optional release, and smoke-tested", () => {
     const wf = workflow("rollback.yml");
     const inputs = wf.on.workflow_dispatch?.inputs;
-    assert.deepEqual(inputs?.stack?.options, awsStacks.sort((a, b) => ["dev", "staging", "prod"].indexOf(a) - ["dev", "staging", "prod"].indexOf(b)));
+    assert.deepEqual([...inputs?.stack?.options].sort(), awsStacks);
     assert.equal(inputs?.stack?.required, true);
     assert.equal(inputs?.release?.required, false);
-    assert.ok(wf.jobs.rollback?.steps?.some((s) => s.run === 'npm run rollback -- "$STACK" ${RELEASE:+"$RELEASE"}'));
-    assert.equal(wf.jobs.rollback?.environment, "${{ inputs.stack }}");
+    const job = wf.jobs.rollback!;
+    assert.equal(job.uses, "./.github/workflows/deploy-stack.yml");
+    assert.deepEqual(job.with, { stack: "${{ inputs.stack }}", rollback: true, release: "${{ inputs.release }}" });
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const requested = steps.find((s) => s.if === "inputs.rollback");
+    assert.equal(requested?.run, 'npm run rollback -- "$STACK" ${RELEASE:+"$RELEASE"}');
+    assert.ok(steps.indexOf(requested!) < steps.findIndex((s) => s.id === "smoke"), "the smoke test follows the rollback");
   });
 
-  it("two operations on one stack never overlap: deploy and rollback share a per-stack concurrency group", () => {
-    const deploy = workflow("deploy-stack.yml").jobs.deploy!.concurrency;
-    const rollback = workflow("rollback.yml").jobs.rollback!.concurrency;
-    assert.equal(deploy?.group, "stack-${{ inputs.stack }}");
-    assert.deepEqual(rollback, deploy);
-    assert.equal(deploy?.["cancel-in-progress"], false);
+  it("two operations on one stack never overlap: every deploy and rollback runs in deploy-stack.yml's per-stack concurrency group", () => {
+    const concurrency = workflow("deploy-stack.yml").jobs.deploy!.concurrency;
+    assert.deepEqual(concurrency, { group: "stack-${{ inputs.stack }}", "cancel-in-progress": false });
+    const callers = FILES.flatMap((file) => Object.entries(workflow(file).jobs).filter(([, j]) => j.uses).map(([name, j]) => ({ file, name, uses: j.uses })));
+    assert.deepEqual(callers.map((c) => `${c.file}:${c.name}`), ["deploy.yml:dev", "deploy.yml:staging", "deploy.yml:prod", "rollback.yml:rollback"]);
+    assert.ok(callers.every((c) => c.uses === "./.github/workflows/deploy-stack.yml"));
+    const mutating = allSteps().filter(({ step }) => /npm run (promote|rollback)|pulumi up/.test(step.run ?? "") || step.with?.command === "up");
+    assert.ok(mutating.every(({ file }) => file === "deploy-stack.yml"), "nothing else changes a stack");
   });
 
   it("AWS access is by OIDC role assumption only, with id-token: write wherever credentials are configured", () => {
@@ -153,12 +160,14 @@ describe("delivery rules", () => {
         const creds = (job.steps ?? []).filter((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
         for (const s of creds) assert.match(String(s.with?.["role-to-assume"]), /^\$\{\{ vars\.AWS_(PREVIEW|DEPLOY)_ROLE_ARN \}\}$/, `${file} ${name}`);
         if (creds.length) assert.equal((job.permissions ?? wf.permissions)?.["id-token"], "write", `${file} ${name} needs id-token: write`);
+        // A called workflow gets no more than its caller grants.
+        if (job.uses) assert.equal(job.permissions?.["id-token"], "write", `${file} ${name} must grant id-token: write to ${job.uses}`);
       }
     }
   });
 
   it("the Pulumi backend comes from a repository variable (Pulumi Cloud when unset)", () => {
-    for (const file of ["preview.yml", "deploy-stack.yml", "rollback.yml"]) {
+    for (const file of ["preview.yml", "deploy-stack.yml"]) {
       const env = workflow(file).env ?? {};
       assert.equal(env.PULUMI_BACKEND_URL, "${{ vars.PULUMI_BACKEND_URL }}", file);
       assert.equal(env.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}", file);
