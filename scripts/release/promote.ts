@@ -4,15 +4,15 @@ import { planPromotion, ReleaseError } from "./history.js";
 import { imageExists } from "./registry.js";
 import { parsePromoteArgs, runCommand } from "./cli.js";
 import { deployRelease, readStackRelease } from "./stacks.js";
-import { runSmoke, SMOKE_DEFAULTS } from "../smoke/smoke.js";
+import { checkLine, defaultSmokeOptions, runSmoke } from "../smoke/smoke.js";
 
 await runCommand(async () => {
   const args = parsePromoteArgs(process.argv.slice(2));
   const [source, target] = await Promise.all([readStackRelease(args.from), readStackRelease(args.to)]);
   if (!source.endpointUrl) throw new ReleaseError(`stack ${args.from} has no endpointUrl output to verify the release against`);
   const latest = source.releases.at(-1);
-  const smoke = await runSmoke({ ...SMOKE_DEFAULTS, baseUrl: source.endpointUrl, ...(process.env.SMOKE_TOKEN ? { token: process.env.SMOKE_TOKEN } : {}) });
-  for (const c of smoke.checks) console.log(`${c.passed ? "ok  " : "FAIL"} ${args.from} ${c.name}: ${c.detail}`);
+  const smoke = await runSmoke(defaultSmokeOptions(source.endpointUrl, process.env));
+  for (const c of smoke.checks) console.log(checkLine(c, `${args.from} `));
   const plan = planPromotion({
     source,
     target,

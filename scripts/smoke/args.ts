@@ -1,6 +1,6 @@
 // Command line of `npm run smoke`: parsed and validated before any request is sent.
 import { parseArgs } from "node:util";
-import { SMOKE_DEFAULTS, type SmokeOptions } from "./smoke.js";
+import { defaultSmokeOptions, SMOKE_DEFAULTS, type SmokeOptions } from "./smoke.js";
 
 export const SMOKE_USAGE = `usage: npm run smoke -- <endpoint-url> [options]
   --model NAME          model to query (default ${SMOKE_DEFAULTS.model})
@@ -63,7 +63,7 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeCom
   if (text.length === 0) throw new UsageError("--text must not be empty");
   return {
     options: {
-      baseUrl,
+      ...defaultSmokeOptions(baseUrl, env),
       model: values.model ?? SMOKE_DEFAULTS.model,
       inputName: values.input ?? SMOKE_DEFAULTS.inputName,
       text,
@@ -71,7 +71,6 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeCom
       burstConnections: integer("connections", values.connections, SMOKE_DEFAULTS.burstConnections, 1, 64),
       maxP99Ms: integer("max-p99-ms", values["max-p99-ms"], SMOKE_DEFAULTS.maxP99Ms, 1, 600_000),
       timeoutMs: integer("timeout-ms", values["timeout-ms"], SMOKE_DEFAULTS.timeoutMs, 100, 600_000),
-      ...(env.SMOKE_TOKEN ? { token: env.SMOKE_TOKEN } : {}),
     },
     ...(values.report ? { reportFile: values.report } : {}),
   };

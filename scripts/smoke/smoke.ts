@@ -34,6 +34,11 @@ export const SMOKE_DEFAULTS = {
   timeoutMs: 10_000,
 } satisfies Partial<SmokeOptions>;
 
+/** The default smoke test of an endpoint, with SMOKE_TOKEN as its bearer token when set. */
+export function defaultSmokeOptions(baseUrl: string, env: Record<string, string | undefined>): SmokeOptions {
+  return { ...SMOKE_DEFAULTS, baseUrl, ...(env.SMOKE_TOKEN ? { token: env.SMOKE_TOKEN } : {}) };
+}
+
 export interface SmokeCheck {
   name: string;
   passed: boolean;
@@ -60,6 +65,11 @@ export interface SmokeReport {
   failures: string[];
   burst?: BurstFigures;
   finishedAt: string;
+}
+
+/** One line of the smoke test's console output. */
+export function checkLine(c: SmokeCheck, prefix = ""): string {
+  return `${c.passed ? "ok  " : "FAIL"} ${prefix}${c.name}: ${c.detail}`;
 }
 
 /** The V2 infer request body for one text. */
