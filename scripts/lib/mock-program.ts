@@ -47,7 +47,9 @@ export interface ProgramRun {
   stack: string;
   config: Record<string, string>;
   resources: RecordedResource[];
+  /** Stack outputs (values resolved) and the names of those that are secrets. */
   outputs: Record<string, unknown>;
+  secretOutputs: string[];
 }
 
 export const MOCK_ACCOUNT = "111122223333";
@@ -287,7 +289,11 @@ export async function runProgram(source: StackSource, entry = path.join(REPO_ROO
     throw Object.assign(err as Error, { registeredBeforeFailure: [...recorded.values()] });
   })) as Record<string, unknown>;
   const outputs: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(mod)) outputs[k] = await settle(v);
+  const secretOutputs: string[] = [];
+  for (const [k, v] of Object.entries(mod)) {
+    outputs[k] = await settle(v);
+    if (pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))) secretOutputs.push(k);
+  }
   await waitForRPCs();
-  return { stack, config, resources: [...recorded.values()], outputs };
+  return { stack, config, resources: [...recorded.values()], outputs, secretOutputs };
 }

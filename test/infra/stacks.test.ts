@@ -123,6 +123,8 @@ for (const stack of ["dev", "staging", "prod"] as const satisfies StackName[]) {
       const run = await runStack(stack);
       assert.equal(run.outputs.clusterName, `inference-${stack}`);
       assert.equal(JSON.parse(String(run.outputs.kubeconfig)).kind, "Config");
+      assert.ok(run.secretOutputs.includes("kubeconfig"), "kubeconfig is a secret output");
+      assert.ok(!run.secretOutputs.includes("endpointUrl"));
     });
   });
 }
