@@ -163,15 +163,19 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     active++;
     metrics.inFlight.inc();
     const end = metrics.requestDuration.startTimer();
+    // Unknown names are folded into one label value so clients cannot grow the series count.
+    const name = param(req, "name")!;
+    const model = repository.models.some((m) => m.name === name) ? name : "unknown";
     res.on("close", () => {
       active--;
       metrics.inFlight.dec();
-      // Unknown names are folded into one label value so clients cannot grow the series count.
-      const known = repository.models.some((m) => m.name === param(req, "name"));
-      end({ model: known ? param(req, "name")! : "unknown", status: String(res.statusCode) });
+      end({ model, status: String(res.statusCode) });
       if (active === 0) idle?.();
     });
-    if (draining) return sendError(res, new HttpError(503, "server is shutting down", { "Retry-After": "1", Connection: "close" }));
+    if (draining) {
+      metrics.rejected.inc({ model, reason: "draining" });
+      return sendError(res, new HttpError(503, "server is shutting down", { "Retry-After": "1", Connection: "close" }));
+    }
     next();
   };
   const parseJson = express.json({ limit: config.bodyLimitBytes, type: () => true, strict: true });

@@ -106,6 +106,7 @@ test("SIGTERM under load: readiness fails at once, every accepted request comple
     const late = await fetch(`${url}/v2/models/slow/infer`, { method: "POST", body: body(99) });
     assert.equal(late.status, 503);
     assert.deepEqual(await late.json(), { error: "server is shutting down" });
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^inference_requests_rejected_total\{model="slow",reason="draining"\} 1$/m);
 
     const results = await Promise.all(answers);
     results.forEach((r, k) => {
