@@ -13,7 +13,7 @@ export interface Subject {
 export type ResourceCheck = (r: Subject) => string[];
 export type StackCheck = (resources: readonly Subject[]) => string[];
 
-export const GPU_RESOURCE = "nvidia.com/gpu";
+const GPU_RESOURCE = "nvidia.com/gpu";
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -33,7 +33,7 @@ const POD_SPEC_PATH: Record<string, string[]> = {
 };
 
 /** The pod spec of a workload, or undefined for anything that runs no pods. */
-export function podSpec(r: Subject): Obj | undefined {
+function podSpec(r: Subject): Obj | undefined {
   const path = POD_SPEC_PATH[r.type];
   if (!path) return undefined;
   const spec = at(r.props, ...path);
@@ -186,7 +186,7 @@ export const nodeGroupsInPrivateSubnets: StackCheck = (resources) => {
 };
 
 /** Resource types whose loss loses data or the images rollbacks need. */
-export const STATEFUL_TYPES = [
+const STATEFUL_TYPES = [
   "aws:elasticache/replicationGroup:ReplicationGroup",
   "aws:ecr/repository:Repository",
   "aws:eks/cluster:Cluster",

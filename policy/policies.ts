@@ -4,11 +4,11 @@
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import * as checks from "./checks.js";
 
-export function subjectOfResource(args: ResourceValidationArgs): checks.Subject {
+function subjectOfResource(args: ResourceValidationArgs): checks.Subject {
   return { type: args.type, name: args.name, props: args.props, protect: args.opts.protect };
 }
 
-export function subjectOfStackResource(r: PolicyResource): checks.Subject {
+function subjectOfStackResource(r: PolicyResource): checks.Subject {
   return { type: r.type, name: r.name, props: r.props, protect: r.opts.protect };
 }
 
