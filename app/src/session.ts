@@ -1,10 +1,12 @@
-// The onnxruntime boundary: opens a model on the configured execution provider
-// (CUDA falls back to CPU with a warning), reads its declared inputs/outputs and
-// runs it on the protocol's typed tensors.
-import * as ort from "onnxruntime-node";
+// The onnxruntime boundary: each model version runs in a worker thread of its own
+// (session-worker.ts) on the configured execution provider; CUDA falls back to CPU
+// with a warning. This side exposes the model's declared tensors and an async run().
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { ExecutionProvider } from "./config.js";
-import { V2_DATATYPE_OF_ORT, ORT_TYPE_OF_V2, type Tensor, type TensorData, type TensorSpec, type OrtType } from "./protocol.js";
+import type { Tensor, TensorSpec } from "./protocol.js";
 
 export interface SessionOptions {
   provider: ExecutionProvider;
@@ -22,59 +24,81 @@ export interface ModelSession {
   release(): Promise<void>;
 }
 
-function specs(metadata: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] {
-  return metadata.map((m) => {
-    if (!m.isTensor) throw new Error(`${kind} "${m.name}" is not a tensor; only tensor inputs and outputs are served`);
-    const datatype = V2_DATATYPE_OF_ORT[m.type as OrtType];
-    if (!datatype) throw new Error(`${kind} "${m.name}" has element type ${m.type}, which the V2 protocol cannot carry here`);
-    // Symbolic (named) and unknown dimensions are dynamic: -1 in V2 metadata.
-    return { name: m.name, datatype, shape: m.shape.map((d) => (typeof d === "number" && d >= 0 ? d : -1)) };
-  });
+/** What the worker is started with. */
+export interface WorkerInit {
+  file: string;
+  options: SessionOptions;
 }
 
-/** Opens a model file; the returned session's `provider` says where it runs. */
-export async function openSession(file: string, options: SessionOptions, logger: Logger): Promise<ModelSession> {
-  const base: ort.InferenceSession.SessionOptions = {
-    graphOptimizationLevel: "all",
-    ...(options.intraOpThreads > 0 ? { intraOpNumThreads: options.intraOpThreads } : {}),
-    ...(options.interOpThreads > 0 ? { interOpNumThreads: options.interOpThreads } : {}),
-  };
-  let provider = options.provider;
-  let session: ort.InferenceSession;
-  if (provider === "cuda") {
-    try {
-      session = await ort.InferenceSession.create(file, { ...base, executionProviders: ["cuda"] });
-    } catch (err) {
-      logger.warn({ model: file, err: (err as Error).message }, "CUDA execution provider not available; falling back to CPU");
-      provider = "cpu";
-      session = await ort.InferenceSession.create(file, { ...base, executionProviders: ["cpu"] });
-    }
-  } else {
-    session = await ort.InferenceSession.create(file, { ...base, executionProviders: ["cpu"] });
+export type WorkerRequest = { id: number; feeds: readonly Tensor[]; outputNames: string[] };
+
+export type WorkerReply =
+  | { type: "opened"; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: ExecutionProvider; fallback?: string }
+  | { type: "failed"; message: string }
+  | { type: "result"; id: number; outputs: Tensor[] }
+  | { type: "error"; id: number; message: string };
+
+function startWorker(init: WorkerInit): Worker {
+  const ext = path.extname(fileURLToPath(import.meta.url));
+  const entry = new URL(`./session-worker${ext}`, import.meta.url);
+  if (ext === ".ts") {
+    // Running from source under tsx: a worker does not inherit tsx's loader, so it registers it first.
+    const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+    return new Worker(bootstrap, { eval: true, workerData: init });
   }
-  let inputs: TensorSpec[];
-  let outputs: TensorSpec[];
+  return new Worker(entry, { workerData: init });
+}
+
+/** Opens a model file in its own worker thread; the returned session's `provider` says where it runs. */
+export async function openSession(file: string, options: SessionOptions, logger: Logger): Promise<ModelSession> {
+  const worker = startWorker({ file, options });
+  const pending = new Map<number, { resolve(outputs: Tensor[]): void; reject(err: Error): void }>();
+  let broken: Error | undefined;
+  let nextId = 0;
+
+  const opened = new Promise<Extract<WorkerReply, { type: "opened" }>>((resolve, reject) => {
+    const fail = (err: Error) => {
+      broken ??= err;
+      reject(err);
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    };
+    worker.on("message", (msg: WorkerReply) => {
+      if (msg.type === "opened") return resolve(msg);
+      if (msg.type === "failed") return fail(new Error(msg.message));
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.type === "result") p?.resolve(msg.outputs);
+      else p?.reject(new Error(msg.message));
+    });
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`onnxruntime worker for ${file} exited (code ${code})`)));
+  });
+
+  let info: Extract<WorkerReply, { type: "opened" }>;
   try {
-    inputs = specs(session.inputMetadata, "input");
-    outputs = specs(session.outputMetadata, "output");
+    info = await opened;
   } catch (err) {
-    await session.release();
+    await worker.terminate();
     throw err;
   }
+  if (info.fallback !== undefined) {
+    logger.warn({ model: file, err: info.fallback }, "CUDA execution provider not available; falling back to CPU");
+  }
   return {
-    inputs,
-    outputs,
-    provider,
-    async run(feeds, outputNames) {
-      const ortFeeds: Record<string, ort.Tensor> = {};
-      for (const t of feeds) ortFeeds[t.name] = new ort.Tensor(ORT_TYPE_OF_V2[t.datatype], t.data as never, t.shape);
-      const result = await session.run(ortFeeds, [...outputNames]);
-      return outputNames.map((name) => {
-        const value = result[name] as ort.Tensor;
-        const datatype = outputs.find((o) => o.name === name)!.datatype;
-        return { name, datatype, shape: [...value.dims], data: value.data as TensorData };
+    inputs: info.inputs,
+    outputs: info.outputs,
+    provider: info.provider,
+    run(feeds, outputNames) {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<Tensor[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, feeds, outputNames: [...outputNames] } satisfies WorkerRequest);
       });
     },
-    release: () => session.release(),
+    async release() {
+      await worker.terminate();
+    },
   };
 }
