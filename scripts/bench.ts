@@ -1,10 +1,14 @@
 // npm run bench: throughput, latency, readiness and memory of the inference server,
-// each figure next to the baseline it is judged against, all measured in this run.
-// Loopback only; BENCH_DURATION (seconds per load run, default 8) bounds the whole
-// run to a few minutes. The models and the compiled server live in a temp dir.
+// each figure next to the baseline it is judged against. Every baseline is measured
+// in this run right beside its figure (raw onnxruntime right after each server run,
+// the bare endpoint right after the cache-hit run), so that load from elsewhere on a
+// shared machine shifts both alike. Loopback only; BENCH_DURATION (seconds per load
+// run, default 8) bounds the whole run to a few minutes. Models and the compiled
+// server live in a temp dir.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import type { ModelSession } from "../app/src/session.js";
 import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-mlp.js";
 import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";
@@ -13,8 +17,10 @@ import { openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/r
 import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
 
 const MODEL = "mlp";
-// Wide enough that one row costs ~2 ms on a CPU core and a batch of 32 costs little more per row.
-const MLP: SyntheticMlpOptions = { inputDim: 256, hidden: 1024, layers: 3, outputDim: 16, seed: 7 };
+// Compute-heavy on purpose (35 M multiply-adds per row, 140 MB of weights): onnxruntime,
+// not HTTP, must be the bottleneck, or "server vs raw onnxruntime" would measure Express.
+// One row alone is memory-bound (~24 ms on 2 cores); a batch of 32 costs ~2x that, not 32x.
+const MLP: SyntheticMlpOptions = { inputDim: 256, hidden: 4096, layers: 3, outputDim: 16, seed: 7 };
 const MODEL_LIMITS = { maxBatchSize: 32, maxQueueDelayMs: 2, maxQueueSize: 1024 };
 const CONNECTIONS = [1, 16, 64] as const;
 const DISTINCT_BODIES = 4096;
@@ -41,10 +47,12 @@ interface ServerRun extends LoadResult {
   meanBatch: number;
   /** onnxruntime time per batch inside the server: tells model time from HTTP and queueing overhead. */
   computeMs: number;
+  /** In-process onnxruntime at the run's mean batch size, measured right after it. */
+  raw: RawOrtResult;
 }
 
-/** Load runs at each connection count against one server process (a short warm-up first). */
-async function serverRuns(server: BenchProcess, bodies: string[]): Promise<ServerRun[]> {
+/** Load runs at each connection count against one server process (a short warm-up first), each followed by its raw baseline. */
+async function serverRuns(server: BenchProcess, bodies: string[], session: ModelSession): Promise<ServerRun[]> {
   const url = `${server.url}/v2/models/${MODEL}/infer`;
   await load(url, bodies, 16, 1);
   const runs: ServerRun[] = [];
@@ -52,17 +60,24 @@ async function serverRuns(server: BenchProcess, bodies: string[]): Promise<Serve
     const before = await scrape(server);
     const result = await load(url, bodies, connections, seconds);
     const after = await scrape(server);
-    const run = { ...result, meanBatch: meanBatchSize(before, after, MODEL), computeMs: meanComputeMs(before, after, MODEL) };
+    const meanBatch = meanBatchSize(before, after, MODEL);
+    const raw = await rawOrtThroughput(session, Math.max(1, Math.round(meanBatch)), rawSeconds);
+    const run = { ...result, meanBatch, computeMs: meanComputeMs(before, after, MODEL), raw };
     runs.push(run);
-    log(`  ${connections} connections: ${fmt.rate(run.requestsPerSecond)} req/s, p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, mean batch ${run.meanBatch.toFixed(1)}, ORT ${fmt.ms(run.computeMs)} per batch, failures ${run.failures}`);
+    log(
+      `  ${connections} connections: ${fmt.rate(run.requestsPerSecond)} samples/s, p50 ${fmt.ms(run.p50Ms)}, p99 ${fmt.ms(run.p99Ms)}, ` +
+        `mean batch ${meanBatch.toFixed(1)}, ORT ${fmt.ms(run.computeMs)} per batch, failures ${run.failures}; ` +
+        `raw ORT at batch ${raw.batchSize}: ${fmt.rate(raw.samplesPerSecond)} samples/s (${fmt.ms(raw.msPerRun)} per run)`,
+    );
   }
   return runs;
 }
 
 async function main(): Promise<void> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), "inference-bench-"));
+  let session: ModelSession | undefined;
   try {
-    log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), ${seconds} s per load run`);
+    log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg()[0]!.toFixed(1)}, ${seconds} s per load run`);
     log(`model: synthetic MLP ${JSON.stringify(MLP)}, limits ${JSON.stringify(MODEL_LIMITS)}`);
     const main = compileApp(tmp);
     const repo = path.join(tmp, "models");
@@ -71,6 +86,7 @@ async function main(): Promise<void> {
     writeFileSync(modelFile, buildSyntheticMlp(MLP));
     writeFileSync(path.join(repo, MODEL, "config.json"), JSON.stringify(MODEL_LIMITS));
     const bodies = requestBodies(DISTINCT_BODIES);
+    session = await openBenchSession(modelFile);
 
     // Start to ready, with the bundled model repository (what the image ships).
     const readyTimes: number[] = [];
@@ -80,28 +96,17 @@ async function main(): Promise<void> {
       await server.stop();
     }
     const readyMs = [...readyTimes].sort((a, b) => a - b)[1]!;
-    log(`ready time (bundled models, 3 starts): ${readyTimes.map(fmt.ms).join(", ")}; median ${fmt.ms(readyMs)}`);
-
-    // HTTP ceiling: same body parser, fixed answer of the same size as the model's.
-    const answer = JSON.stringify({
-      model_name: MODEL,
-      model_version: "1",
-      outputs: [{ name: "output", datatype: "FP32", shape: [1, MLP.outputDim], data: Array.from({ length: MLP.outputDim }, (_, i) => 0.123456789 * (i + 1)) }],
-    });
-    const bare = await startBareProcess(answer);
-    const bareRun = await load(`${bare.url}/infer`, bodies, 64, seconds);
-    await bare.stop();
-    log(`bare Express endpoint, 64 connections: ${fmt.rate(bareRun.requestsPerSecond)} req/s, p50 ${fmt.ms(bareRun.p50Ms)}, p99 ${fmt.ms(bareRun.p99Ms)}`);
+    log(`start to ready (bundled models, 3 starts): ${readyTimes.map(fmt.ms).join(", ")}; median ${fmt.ms(readyMs)}`);
 
     const common = { MODEL_REPOSITORY: repo, CACHE_ENABLED: "false" };
     log("server, batching off (cache off):");
     const offServer = await startServerProcess(main, { ...common, BATCHING: "off" });
-    const off = await serverRuns(offServer, bodies);
+    const off = await serverRuns(offServer, bodies, session);
     const offRss = offServer.peakRss();
     await offServer.stop();
     log("server, batching on (cache off):");
     const onServer = await startServerProcess(main, { ...common, BATCHING: "on" });
-    const on = await serverRuns(onServer, bodies);
+    const on = await serverRuns(onServer, bodies, session);
     const onRss = onServer.peakRss();
     await onServer.stop();
 
@@ -118,26 +123,24 @@ async function main(): Promise<void> {
     const hitShare = hits / Math.max(1, hits + delta('inference_cache_misses_total{backend="memory"}'));
     const cacheRss = cacheServer.peakRss();
     await cacheServer.stop();
-    log(`cache hits, 64 connections: ${fmt.rate(hitRun.requestsPerSecond)} req/s, p50 ${fmt.ms(hitRun.p50Ms)}, p99 ${fmt.ms(hitRun.p99Ms)}, ${(hitShare * 100).toFixed(1)} % answered from the cache`);
+    log(`cache hits, 64 connections: ${fmt.rate(hitRun.requestsPerSecond)} req/s, p50 ${fmt.ms(hitRun.p50Ms)}, p99 ${fmt.ms(hitRun.p99Ms)}, ${(hitShare * 100).toFixed(1)} % of lookups hit`);
 
-    // Raw onnxruntime in this process, at the batch sizes the server ran.
-    const session = await openBenchSession(modelFile);
-    const raw = new Map<number, RawOrtResult>();
-    const sizes = new Set<number>([1, 16, MODEL_LIMITS.maxBatchSize, ...on.map((r) => Math.max(1, Math.round(r.meanBatch)))]);
-    for (const size of [...sizes].sort((a, b) => a - b)) {
-      const result = await rawOrtThroughput(session, size, rawSeconds);
-      raw.set(size, result);
-      log(`raw onnxruntime, batch ${size}: ${fmt.rate(result.samplesPerSecond)} samples/s (${result.msPerRun.toFixed(2)} ms per run)`);
-    }
-    await session.release();
-    const rawAt = (meanBatch: number) => raw.get(Math.max(1, Math.round(meanBatch)))!;
+    // HTTP ceiling, right after: same body parser, fixed answer of the size the model's has.
+    const answer = JSON.stringify({
+      model_name: MODEL,
+      model_version: "1",
+      outputs: [{ name: "output", datatype: "FP32", shape: [1, MLP.outputDim], data: Array.from({ length: MLP.outputDim }, (_, i) => 0.123456789 * (i + 1)) }],
+    });
+    const bare = await startBareProcess(answer);
+    const bareRun = await load(`${bare.url}/infer`, bodies, 64, seconds);
+    await bare.stop();
+    log(`bare Express endpoint, 64 connections: ${fmt.rate(bareRun.requestsPerSecond)} req/s, p50 ${fmt.ms(bareRun.p50Ms)}, p99 ${fmt.ms(bareRun.p99Ms)}`);
 
     log();
-    const row = (label: string, r: ServerRun) => {
-      const baseline = rawAt(r.meanBatch);
-      return [label, String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1),
-        fmt.ms(r.computeMs), fmt.ms(baseline.msPerRun), fmt.rate(baseline.samplesPerSecond), `${((r.requestsPerSecond / baseline.samplesPerSecond) * 100).toFixed(1)} %`];
-    };
+    const row = (label: string, r: ServerRun) => [
+      label, String(r.connections), fmt.rate(r.requestsPerSecond), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), r.meanBatch.toFixed(1),
+      fmt.ms(r.computeMs), fmt.ms(r.raw.msPerRun), fmt.rate(r.raw.samplesPerSecond), `${((r.requestsPerSecond / r.raw.samplesPerSecond) * 100).toFixed(1)} %`,
+    ];
     const none = ["-", "-", "-", "-", "-"];
     log(
       formatTable(
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
     const on64 = on.at(-1)!;
     const off64 = off.at(-1)!;
     const targets: Target[] = [
-      { label: `server vs raw ORT at equal batch (batching on, 64 connections, batch ${Math.round(on64.meanBatch)})`, ratio: on64.requestsPerSecond / rawAt(on64.meanBatch).samplesPerSecond, goal: 0.85, direction: ">=", unit: "%" },
+      { label: `server vs raw ORT at equal batch (batching on, 64 connections, batch ${on64.raw.batchSize})`, ratio: on64.requestsPerSecond / on64.raw.samplesPerSecond, goal: 0.85, direction: ">=", unit: "%" },
       { label: "batching on vs off at 64 connections", ratio: on64.requestsPerSecond / off64.requestsPerSecond, goal: 4, direction: ">=", unit: "x" },
       { label: "cache hits vs bare Express endpoint", ratio: hitRun.requestsPerSecond / bareRun.requestsPerSecond, goal: 0.6, direction: ">=", unit: "%" },
       { label: "start to ready (bundled models, median of 3)", ratio: readyMs / 1000, goal: 1.5, direction: "<=", unit: "s" },
@@ -165,6 +168,7 @@ async function main(): Promise<void> {
     log();
     for (const target of targets) log(formatTarget(target));
   } finally {
+    await session?.release();
     rmSync(tmp, { recursive: true, force: true });
   }
 }
