@@ -157,6 +157,8 @@ const loadBalancer = new LoadBalancer(
     internal: cfg.loadBalancer.internal,
     nodePort: cfg.loadBalancer.nodePort,
     allowedCidrs: cfg.loadBalancer.allowedCidrs,
+    // The NLB stops sending to a pod while its preStop sleep keeps it serving.
+    deregistrationDelaySeconds: cfg.app.preStopSeconds,
   },
   { providers: [k8sProvider] },
 );

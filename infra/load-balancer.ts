@@ -23,7 +23,7 @@ export interface LoadBalancerArgs {
   nodePort?: number;
   /** Client CIDRs allowed in (default ["0.0.0.0/0"]). */
   allowedCidrs?: string[];
-  /** Seconds the NLB keeps sending to a deregistering target; keep below the pod's preStop (default 10). */
+  /** Seconds the NLB drains a deregistering target; at most the pod's preStop sleep (default 10). */
   deregistrationDelaySeconds?: number;
 }
 

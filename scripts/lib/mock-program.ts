@@ -77,7 +77,8 @@ export function readStackConfig(file: string): { config: Record<string, string>;
   return flattenConfig(readStackValues(file));
 }
 
-function flattenConfig(values: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
+/** Stack-file values (keys without namespace are ours) as Pulumi's flat config map and its secret keys. */
+export function flattenConfig(values: Record<string, unknown>): { config: Record<string, string>; secretKeys: string[] } {
   const config: Record<string, string> = {};
   const secretKeys: string[] = [];
   for (const [rawKey, value] of Object.entries(values)) {

@@ -3,18 +3,13 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULTS, ConfigError, parseCidr, parseConfig } from "../../infra/config.js";
-import { readStackConfig } from "../../scripts/lib/mock-program.js";
+import { flattenConfig, readStackConfig } from "../../scripts/lib/mock-program.js";
 import { runStack, stackFile, stackValue, stackWith, STACKS, type StackName } from "../support/pulumi-program.js";
 
 /** A stack's flat config with some of our keys replaced (undefined removes), as Pulumi would hand it over. */
 function configWith(stack: StackName, changes: Record<string, unknown>): Record<string, string> {
-  const { config } = readStackConfig(stackFile(stack));
-  for (const [k, v] of Object.entries(changes)) {
-    const key = k.includes(":") ? k : `inference-platform:${k}`;
-    if (v === undefined) delete config[key];
-    else config[key] = typeof v === "string" ? v : JSON.stringify(v);
-  }
-  return config;
+  const source = stackWith(stack, changes) as { config: Record<string, unknown> };
+  return flattenConfig(source.config).config;
 }
 
 const devPool = () => stackValue("dev", "gpuPools")[0];

@@ -30,6 +30,16 @@ describe("load balancer", () => {
     assert.match(String(run.outputs.endpointUrl), /^http:\/\/.+elb\..+amazonaws\.com$/);
   });
 
+  it("drains a target no longer than the pod keeps serving after removal (preStop)", async () => {
+    const run = await runStack("prod");
+    const attrs = publicService(run).metadata.annotations[`${AWS_LB}-target-group-attributes`];
+    const delay = Number(/deregistration_delay\.timeout_seconds=(\d+)/.exec(attrs)?.[1]);
+    const app = ofType(run, "kubernetes:apps/v1:Deployment").find((d) => d.name === "inference");
+    const preStop = app?.inputs.spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds;
+    assert.ok(delay > 0 && delay <= preStop, `delay ${delay}, preStop ${preStop}`);
+    assert.equal(publicService(run).metadata.annotations[`${AWS_LB}-healthcheck-path`], "/v2/health/ready");
+  });
+
   it("an internal NLB limited to given client CIDRs", async () => {
     const lb = { ...stackValue("staging", "loadBalancer"), internal: true, allowedCidrs: ["10.0.0.0/8"] };
     const svc = publicService(await runStack(stackWith("staging", { loadBalancer: lb })));

@@ -2,7 +2,8 @@
 // environment promises: AWS foundation or none, GPU pools, images by digest, protection.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
 import path from "node:path";
 import { runStack, one, ofType, stackValue, stackWith, REPO_ROOT, STACKS, type StackName } from "../support/pulumi-program.js";
 
@@ -21,6 +22,14 @@ describe("stack files", () => {
   it("are exactly the four environments", () => {
     const files = readdirSync(path.join(REPO_ROOT, "stacks")).filter((f) => f.endsWith(".yaml")).sort();
     assert.deepEqual(files, ["Pulumi.dev.yaml", "Pulumi.local.yaml", "Pulumi.prod.yaml", "Pulumi.staging.yaml"]);
+  });
+
+  it("Pulumi.yaml runs infra/index.ts with nodejs and keeps stack files in stacks/", () => {
+    const project = parseYaml(readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8"));
+    assert.equal(project.name, "inference-platform");
+    assert.equal(project.runtime.name, "nodejs");
+    assert.equal(project.stackConfigDir, "stacks");
+    assert.ok(existsSync(path.join(REPO_ROOT, project.main)), `main ${project.main} exists`);
   });
 
   for (const stack of STACKS) {
