@@ -7,7 +7,7 @@ export function createMemoryBackend(maxBytes: number, ttlSeconds: number): Cache
   const lru = new LRUCache<string, Buffer>({
     maxSize: maxBytes,
     // Keys are 64-char hex digests; counting them keeps the bound honest for small values.
-    sizeCalculation: (value, key) => value.byteLength + key.length,
+    sizeCalculation: (value, key) => Math.max(1, value.byteLength + key.length),
     ttl: ttlSeconds > 0 ? ttlSeconds * 1000 : 0,
   });
   return {
