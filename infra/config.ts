@@ -335,11 +335,9 @@ const Schema = obj({
 export const STACK_CONFIG_SCHEMA = Schema;
 export type StackConfig = z.infer<typeof Schema>;
 export type GpuPoolConfig = z.infer<typeof GpuPool>;
-export type AppConfig = z.infer<typeof App>;
-export type NetworkConfig = z.infer<typeof Network>;
-export type ClusterConfig = z.infer<typeof Cluster>;
-export type ImageConfig = z.infer<typeof Image>;
-export type LoadBalancerConfig = z.infer<typeof LoadBalancer>;
+type AppConfig = z.infer<typeof App>;
+type ImageConfig = z.infer<typeof Image>;
+type LoadBalancerConfig = z.infer<typeof LoadBalancer>;
 
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 

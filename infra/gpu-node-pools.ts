@@ -17,7 +17,7 @@ export interface NodeClassRef {
 }
 
 /** EKS Auto Mode's built-in node class. */
-export const AUTO_MODE_NODE_CLASS: NodeClassRef = { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" };
+const AUTO_MODE_NODE_CLASS: NodeClassRef = { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" };
 
 export interface GpuNodePoolsArgs {
   /** Pools from the stack config (required; may be empty). */

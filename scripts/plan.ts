@@ -8,7 +8,7 @@ import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackN
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
 
 /** The few settings worth a glance, per resource type. */
-export function keySettings(r: RecordedResource): string {
+function keySettings(r: RecordedResource): string {
   const i = r.inputs;
   const spec = i.spec ?? {};
   switch (r.type) {
@@ -64,7 +64,7 @@ export function renderTree(run: ProgramRun): string[] {
 
 const usd = (n: number) => n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-export function renderCost(cost: CostEstimate): string[] {
+function renderCost(cost: CostEstimate): string[] {
   const width = Math.max(12, ...cost.lines.map((l) => l.item.length));
   const row = (a: string, b: string, lo: string, hi: string) => `  ${a.padEnd(width)}  ${lo.padStart(11)}  ${hi.padStart(11)}  ${b}`;
   return [

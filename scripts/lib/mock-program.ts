@@ -54,10 +54,10 @@ export interface ProgramRun {
 
 export const MOCK_ACCOUNT = "111122223333";
 /** The organization a self-managed backend reports (what `organization/...` stack names use). */
-export const MOCK_ORGANIZATION = "organization";
+const MOCK_ORGANIZATION = "organization";
 
 /** Deterministic fake sha256 digest for a seed. */
-export function fakeDigest(seed: string): string {
+function fakeDigest(seed: string): string {
   return `sha256:${createHash("sha256").update(seed).digest("hex")}`;
 }
 

@@ -20,7 +20,7 @@ const MODEL_PACKAGES = [
 type Model = new (data: unknown) => { validate(): void };
 
 /** The model class for an apiVersion/kind, or undefined when no package has one. */
-export async function modelFor(apiVersion: string, kind: string): Promise<Model | undefined> {
+async function modelFor(apiVersion: string, kind: string): Promise<Model | undefined> {
   for (const pkg of MODEL_PACKAGES) {
     try {
       const mod = (await import(`${pkg}/${apiVersion}`)) as Record<string, unknown>;
