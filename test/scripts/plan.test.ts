@@ -3,6 +3,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { renderTree } from "../../scripts/plan.js";
 import { REPO_ROOT, runStack } from "../support/pulumi-program.js";
@@ -27,6 +30,19 @@ describe("npm run plan", () => {
   it("explains its usage and refuses unknown stacks", async () => {
     await assert.rejects(plan(), (e: { code: number; stderr: string }) => e.code === 2 && /usage: npm run plan -- <stack>/.test(e.stderr));
     await assert.rejects(plan("stacks/Pulumi.nope.yaml"), (e: { code: number; stderr: string }) => e.code === 1 && /Pulumi\.nope\.yaml/.test(e.stderr));
+  });
+
+  it("stops on a bad stack file with the configuration error, before printing any resource", async (t) => {
+    const dir = mkdtempSync(path.join(tmpdir(), "plan-"));
+    t.after(() => rmSync(dir, { recursive: true }));
+    const file = path.join(dir, "Pulumi.dev.yaml");
+    writeFileSync(file, readFileSync(path.join(REPO_ROOT, "stacks/Pulumi.dev.yaml"), "utf8").replace("cidr: 10.10.0.0/16", "cidr: 10.10.0.0/33"));
+    await assert.rejects(plan(file), (e: { code: number; stdout: string; stderr: string }) => {
+      assert.equal(e.code, 1);
+      assert.match(e.stderr, /Invalid stack configuration:\n {2}- network\.cidr: not an IPv4 CIDR/);
+      assert.equal(e.stdout, "");
+      return true;
+    });
   });
 
   it("lists every registered resource once, children under their parents", async () => {
