@@ -52,6 +52,14 @@ describe("local stack", () => {
     assert.deepEqual(awsish.map((r) => r.type), []);
   });
 
+  it("targets the current kubeconfig context, or the one configured", async () => {
+    const current = ofType(await runStack("local"), "pulumi:providers:kubernetes");
+    assert.deepEqual(current.map((p) => p.inputs.context), [undefined]);
+    const run = await runStack(stackWith("local", { local: { kubeContext: "kind-inference" } }));
+    assert.deepEqual(ofType(run, "pulumi:providers:kubernetes").map((p) => p.inputs.context), ["kind-inference"]);
+    assert.equal(run.outputs.clusterName, "kind-inference");
+  });
+
   it("builds into the local Docker daemon, CPU variant, nothing pushed", async () => {
     const image = one(await runStack("local"), "docker-build:index:Image");
     assert.equal(image.inputs.push, false);
@@ -137,6 +145,16 @@ for (const stack of ["dev", "staging", "prod"] as const satisfies StackName[]) {
     });
   });
 }
+
+describe("cluster access", () => {
+  it("prod grants its admin role cluster-admin by access entry", async () => {
+    const cluster = one(await runStack("prod"), "eks:index:Cluster").inputs;
+    const entries = Object.values(cluster.accessEntries) as any[];
+    assert.deepEqual(entries.map((e) => e.principalArn), stackValue("prod", "cluster").adminRoleArns);
+    assert.equal(entries[0].accessPolicies.admin.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+    assert.deepEqual(entries[0].accessPolicies.admin.accessScope, { type: "cluster" });
+  });
+});
 
 describe("promotion by digest", () => {
   it("dev builds the CUDA image and pushes it to an immutable, scanned ECR repository with registry cache", async () => {
