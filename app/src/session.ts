@@ -51,7 +51,8 @@ function startWorker(init: WorkerInit): Worker {
 
 /** Opens a model file in its own worker thread; the returned session's `provider` says where it runs. */
 export async function openSession(file: string, options: SessionOptions, logger: Logger): Promise<ModelSession> {
-  const worker = startWorker({ file, options });
+  const { provider, intraOpThreads, interOpThreads } = options;
+  const worker = startWorker({ file, options: { provider, intraOpThreads, interOpThreads } });
   const pending = new Map<number, { resolve(outputs: Tensor[]): void; reject(err: Error): void }>();
   let broken: Error | undefined;
   let nextId = 0;

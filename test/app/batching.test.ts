@@ -127,3 +127,22 @@ test("BATCHING=off runs every request alone", async () => {
     await s.stop();
   }
 });
+
+test("inference runs off the event loop: probes are answered while a long batch computes", async () => {
+  const s = await startTestServer({ models: ["slow"], slow: { size: 1024, layers: 8 } }, { ORT_INTRA_OP_THREADS: "1" });
+  try {
+    const order: string[] = [];
+    const running = infer(s, "slow", { inputs: [{ name: "x", shape: [1, 4], datatype: "FP32", data: [1, 2, 3, 4] }] }).then((r) => {
+      order.push("infer");
+      return r;
+    });
+    while ((await metricValue(s.url, "inference_requests_in_flight")) < 1) await new Promise((r) => setTimeout(r, 1));
+    const live = await fetch(`${s.url}/v2/health/live`);
+    order.push("live");
+    assert.equal(live.status, 200);
+    assert.equal((await running).status, 200);
+    assert.deepEqual(order, ["live", "infer"]);
+  } finally {
+    await s.stop();
+  }
+});
