@@ -44,6 +44,11 @@ export interface ModelVersion {
   runner?: ModelRunner;
 }
 
+/** Loaded, warmed, and its onnxruntime worker still alive. */
+export function isServing(v: ModelVersion): boolean {
+  return v.state === "ready" && v.session !== undefined && v.session.failure === undefined;
+}
+
 export interface ModelEntry {
   readonly name: string;
   /** Ascending by version number. */
@@ -165,9 +170,9 @@ export class ModelRepository {
     return this.entries;
   }
 
-  /** Ready when there is at least one model and every version of every model is loaded and warmed. */
+  /** Ready when there is at least one model and every version of every model is loaded, warmed and alive. */
   get ready(): boolean {
-    return this.entries.length > 0 && this.entries.every((e) => !e.error && e.versions.every((v) => v.state === "ready"));
+    return this.entries.length > 0 && this.entries.every((e) => !e.error && e.versions.every(isServing));
   }
 
   /** Loads and warms every version, one at a time; failures are logged and recorded, never thrown. */
@@ -228,6 +233,7 @@ export class ModelRepository {
   serving(name: string, version?: string): ModelVersion & { session: ModelSession; runner: ModelRunner } {
     const v = this.version(name, version);
     if (v.state === "failed") throw new HttpError(503, `model "${name}" version ${v.version} failed to load: ${v.error}`);
+    if (v.session?.failure) throw new HttpError(503, `model "${name}" version ${v.version} stopped: ${v.session.failure.message}`);
     if (!v.session || !v.runner) throw new HttpError(503, `model "${name}" version ${v.version} is still loading`, { "Retry-After": "1" });
     return v as ModelVersion & { session: ModelSession; runner: ModelRunner };
   }

@@ -13,7 +13,7 @@ import type { AppConfig } from "./config.js";
 import { HttpError, badRequest } from "./http-error.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { ModelRepository, type ModelVersion } from "./model-repository.js";
+import { ModelRepository, isServing, type ModelVersion } from "./model-repository.js";
 import { parseInferRequest, selectOutputs, toJsonOutputs, toTensors } from "./protocol.js";
 
 export const SERVER_NAME = "inference-platform";
@@ -152,8 +152,9 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
 
   const modelReady = (req: Request, res: Response) => {
     const v = repository.version(param(req, "name")!, param(req, "version"));
-    const ready = v.state === "ready" && !draining;
-    res.status(ready ? 200 : 503).json({ name: v.name, version: v.version, ready, ...(v.error ? { error: v.error } : {}) });
+    const ready = isServing(v) && !draining;
+    const error = v.error ?? v.session?.failure?.message;
+    res.status(ready ? 200 : 503).json({ name: v.name, version: v.version, ready, ...(error ? { error } : {}) });
   };
   app.get("/v2/models/:name/ready", modelReady);
   app.get("/v2/models/:name/versions/:version/ready", modelReady);

@@ -20,6 +20,8 @@ export interface ModelSession {
   readonly outputs: TensorSpec[];
   /** The provider the session actually runs on. */
   readonly provider: ExecutionProvider;
+  /** Set once the worker thread has died; every later run fails with it. */
+  readonly failure: Error | undefined;
   run(feeds: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]>;
   release(): Promise<void>;
 }
@@ -90,6 +92,9 @@ export async function openSession(file: string, options: SessionOptions, logger:
     inputs: info.inputs,
     outputs: info.outputs,
     provider: info.provider,
+    get failure() {
+      return broken;
+    },
     run(feeds, outputNames) {
       if (broken) return Promise.reject(broken);
       const id = nextId++;

@@ -127,3 +127,23 @@ test("EXECUTION_PROVIDER=cuda without CUDA falls back to CPU with a warning and 
     await s.stop();
   }
 });
+
+test("a model whose onnxruntime worker has died is reported not ready and answers 503", async () => {
+  const s = await startTestServer({ models: ["adder"] });
+  try {
+    assert.equal((await request(`${s.url}/v2/health/ready`)).status, 200);
+    // Terminating the worker stands in for a crash inside onnxruntime.
+    await s.server.repository.version("adder", "2").session!.release();
+    const ready = await request(`${s.url}/v2/models/adder/versions/2/ready`);
+    assert.equal(ready.status, 503);
+    assert.match(ready.body.error, /onnxruntime worker for .*adder\/2\/model\.onnx exited/);
+    assert.equal((await request(`${s.url}/v2/health/ready`)).status, 503);
+    const answer = await infer(s, "adder", { inputs: [{ name: "x", shape: [1, 3], datatype: "FP32", data: [0, 0, 0] }] });
+    assert.equal(answer.status, 503);
+    assert.match(answer.body.error, /^model "adder" version 2 stopped: /);
+    // Version 1 is unaffected.
+    assert.equal((await infer(s, "adder", { inputs: [{ name: "x", shape: [1, 3], datatype: "FP32", data: [0, 0, 0] }] }, {}, "1")).status, 200);
+  } finally {
+    await s.stop();
+  }
+});
