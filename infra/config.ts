@@ -352,6 +352,12 @@ const COMMON_APP: DeepPartial<AppConfig> = {
   extraEnv: {},
 };
 const COMMON_IMAGE: DeepPartial<ImageConfig> = { platform: "linux/amd64", keepImages: 50, pullAccountIds: [] };
+const COMMON_CLUSTER: DeepPartial<z.infer<typeof Cluster>> = {
+  version: "1.33",
+  publicEndpoint: true,
+  publicAccessCidrs: ["0.0.0.0/0"],
+  adminRoleArns: [],
+};
 const COMMON_LB: DeepPartial<LoadBalancerConfig> = { internal: false, nodePort: 30080, allowedCidrs: ["0.0.0.0/0"] };
 
 /** Defaults by environment; a stack file overrides any of them. */
@@ -368,7 +374,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   dev: {
     protect: false,
     network: { azCount: 2, natGateways: "single" },
-    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
+    cluster: COMMON_CLUSTER,
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 1, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: true },
@@ -379,7 +385,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   staging: {
     protect: false,
     network: { azCount: 3, natGateways: "single" },
-    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
+    cluster: COMMON_CLUSTER,
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 2, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },
@@ -390,7 +396,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
   prod: {
     protect: true,
     network: { azCount: 3, natGateways: "one-per-az" },
-    cluster: { version: "1.33", publicEndpoint: true, publicAccessCidrs: ["0.0.0.0/0"], adminRoleArns: [] },
+    cluster: COMMON_CLUSTER,
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 3, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },
