@@ -30,9 +30,14 @@ export class ModelRunner {
     const { session, metrics, name } = options;
     this.batchable = options.batching && isBatchable(session.inputs, session.outputs);
     const labels = { model: name };
-    metrics.queueDepth.set(labels, 0);
+    // The gauge is per model, summed over its versions: each runner adds its own changes.
+    let depth = 0;
+    metrics.queueDepth.inc(labels, 0);
     this.batcher = new Batcher(options.limits, (jobs) => this.execute(jobs), {
-      depth: (n) => metrics.queueDepth.set(labels, n),
+      depth: (n) => {
+        metrics.queueDepth.inc(labels, n - depth);
+        depth = n;
+      },
       dispatch: (waited, rows) => {
         for (const ms of waited) metrics.queueWait.observe(labels, ms / 1000);
         metrics.batchSize.observe(labels, rows);

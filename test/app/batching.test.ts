@@ -146,3 +146,19 @@ test("inference runs off the event loop: probes are answered while a long batch 
     await s.stop();
   }
 });
+
+test("the queue-depth gauge counts waiting requests of every version of a model", async () => {
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 64, maxQueueDelayMs: 400 } } });
+  try {
+    const depth = async () => (await s.server.metrics.queueDepth.get()).values.find((v) => v.labels.model === "adder")?.value;
+    assert.equal(await depth(), 0);
+    const answers = [infer(s, "adder", adderBody(1), {}, "1"), infer(s, "adder", adderBody(2), {}, "1"), infer(s, "adder", adderBody(3), {}, "2")];
+    while ((await metricValue(s.url, "inference_requests_in_flight")) < 3) await new Promise((r) => setTimeout(r, 2));
+    await new Promise((r) => setTimeout(r, 20)); // parsed and queued
+    assert.equal(await depth(), 3);
+    for (const a of await Promise.all(answers)) assert.equal(a.status, 200);
+    assert.equal(await depth(), 0);
+  } finally {
+    await s.stop();
+  }
+});
