@@ -2,27 +2,14 @@
 // not ready and are reported per model, and execution provider selection.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { createModelRepository } from "../support/models.js";
 import { ModelRepository } from "../../app/src/model-repository.js";
 import { createMetrics } from "../../app/src/metrics.js";
 import { startServer } from "../../app/src/server.js";
-import { infer, request, startTestServer, testConfig } from "./support.js";
+import { capturingLogger, infer, request, startTestServer, testConfig } from "./support.js";
 
 const DEFAULTS = { maxBatchSize: 8, maxQueueDelayMs: 2, maxQueueSize: 16 };
-
-/** A logger that keeps its JSON lines for assertions. */
-function capturingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: "debug" }, stream), lines };
-}
 
 test("a broken model file makes the server not ready and is reported on that model only", async () => {
   const { logger, lines } = capturingLogger();

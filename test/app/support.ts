@@ -1,4 +1,6 @@
 // Shared test plumbing: a server on a free loopback port over a temporary test repository.
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { loadConfig, type AppConfig } from "../../app/src/config.js";
 import { startServer, type RunningServer, type StartOptions } from "../../app/src/server.js";
 import { createModelRepository, type RepositoryOptions, type TestRepository } from "../support/models.js";
@@ -72,3 +74,15 @@ export async function metricValue(url: string, sample: string): Promise<number> 
   return line ? Number(line.slice(sample.length + 1)) : 0;
 }
 
+
+/** A debug-level logger that keeps its JSON lines for assertions. */
+export function capturingLogger() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: pino({ level: "debug" }, stream), lines };
+}
