@@ -127,6 +127,19 @@ export const gpuPodsTolerateAndRequest: ResourceCheck = (r) => {
   return out;
 };
 
+/**
+ * Karpenter NodePools that launch GPU instances taint their nodes nvidia.com/gpu:NoSchedule,
+ * so that only pods which asked for a GPU land on them.
+ */
+export const gpuNodesTainted: ResourceCheck = (r) => {
+  if (r.type !== "kubernetes:karpenter.sh/v1:NodePool") return [];
+  const spec = at(r.props, "spec", "template", "spec");
+  const gpu = list(at(spec, "requirements")).some((q) => /\/instance-gpu-/.test(String(obj(q).key)) && obj(q).operator !== "DoesNotExist");
+  if (!gpu) return [];
+  const tainted = list(at(spec, "taints")).some((t) => obj(t).key === GPU_RESOURCE && obj(t).effect === "NoSchedule");
+  return tainted ? [] : [`NodePool ${r.name} launches GPU nodes without the ${GPU_RESOURCE}:NoSchedule taint`];
+};
+
 /** ElastiCache encrypts in transit and at rest and requires AUTH. */
 export const elastiCacheEncrypted: ResourceCheck = (r) => {
   if (r.type !== "aws:elasticache/replicationGroup:ReplicationGroup") return [];

@@ -39,6 +39,7 @@ export const policies = [
   resourcePolicy("images-pinned-by-digest", "Container images are pinned by digest.", checks.imagesPinnedByDigest),
   resourcePolicy("non-root-unprivileged", "No privileged containers; none runs as root.", checks.nonRootUnprivileged),
   resourcePolicy("gpu-pods-tolerate-and-request", "GPU pods tolerate the nvidia.com/gpu taint and request nvidia.com/gpu.", checks.gpuPodsTolerateAndRequest),
+  resourcePolicy("gpu-nodes-tainted", "GPU NodePools taint their nodes nvidia.com/gpu:NoSchedule.", checks.gpuNodesTainted),
   resourcePolicy("elasticache-encrypted-auth", "ElastiCache is encrypted in transit and at rest and requires AUTH.", checks.elastiCacheEncrypted),
   resourcePolicy("nodes-in-private-subnets", "Cluster nodes run in private subnets without public IPs.", checks.nodesInPrivateSubnets),
   stackPolicy("node-groups-in-private-subnets", "Node groups use no subnet that assigns public IPs.", checks.nodeGroupsInPrivateSubnets),

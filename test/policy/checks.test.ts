@@ -90,6 +90,24 @@ describe("gpu-pods-tolerate-and-request", () => {
   });
 });
 
+describe("gpu-nodes-tainted", () => {
+  const nodePool = (requirements: unknown[], taints: unknown[]): Subject => ({
+    type: "kubernetes:karpenter.sh/v1:NodePool",
+    name: "gpu-l4",
+    protect: false,
+    props: { spec: { template: { spec: { requirements, taints } } } },
+  });
+  const gpuReq = { key: "eks.amazonaws.com/instance-gpu-count", operator: "In", values: ["1"] };
+  it("passes tainted GPU pools and CPU pools without a taint", () => {
+    assert.deepEqual(checks.gpuNodesTainted(nodePool([gpuReq], [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }])), []);
+    assert.deepEqual(checks.gpuNodesTainted(nodePool([{ key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] }], [])), []);
+  });
+  it("reports a GPU pool without the taint, or with a softer effect", () => {
+    assert.deepEqual(checks.gpuNodesTainted(nodePool([gpuReq], [])), ["NodePool gpu-l4 launches GPU nodes without the nvidia.com/gpu:NoSchedule taint"]);
+    assert.equal(checks.gpuNodesTainted(nodePool([gpuReq], [{ key: "nvidia.com/gpu", effect: "PreferNoSchedule" }])).length, 1);
+  });
+});
+
 describe("elasticache-encrypted-auth", () => {
   const rg = (props: Record<string, unknown>): Subject => ({ type: "aws:elasticache/replicationGroup:ReplicationGroup", name: "cache", protect: true, props });
   it("passes a group with both encryptions and an AUTH token", () => {

@@ -146,6 +146,12 @@ describe("each policy fails a deliberately broken variant", () => {
     assert.match((await violations(policy("gpu-pods-tolerate-and-request"), resources)).join("\n"), /does not tolerate the nvidia.com\/gpu:NoSchedule taint/);
   });
 
+  it("gpu-nodes-tainted: a GPU NodePool without its taint", async () => {
+    const resources = await prod();
+    find(resources, "kubernetes:karpenter.sh/v1:NodePool").inputs.spec.template.spec.taints = [];
+    assert.match((await violations(policy("gpu-nodes-tainted"), resources)).join("\n"), /launches GPU nodes without the nvidia.com\/gpu:NoSchedule taint/);
+  });
+
   it("elasticache-encrypted-auth: the cache without TLS", async () => {
     const resources = await prod();
     find(resources, "aws:elasticache/replicationGroup:ReplicationGroup").inputs.transitEncryptionEnabled = false;
@@ -190,7 +196,7 @@ describe("each policy fails a deliberately broken variant", () => {
   });
 
   it("covers every policy in the pack", () => {
-    const tested = ["container-resources", "images-pinned-by-digest", "non-root-unprivileged", "gpu-pods-tolerate-and-request", "elasticache-encrypted-auth", "nodes-in-private-subnets", "node-groups-in-private-subnets", "stateful-protected", "load-balancer-tls", "deployments-have-pdb", "alerts-present"];
+    const tested = ["container-resources", "images-pinned-by-digest", "non-root-unprivileged", "gpu-pods-tolerate-and-request", "gpu-nodes-tainted", "elasticache-encrypted-auth", "nodes-in-private-subnets", "node-groups-in-private-subnets", "stateful-protected", "load-balancer-tls", "deployments-have-pdb", "alerts-present"];
     assert.deepEqual([...tested].sort(), [...POLICY_NAMES].sort());
   });
 });
