@@ -3,11 +3,12 @@
 // the release's digest (image.ref, which the program deploys instead of building or reading
 // promoteFrom; a building stack keeps its registry).
 import { isMap, parseDocument } from "yaml";
+import { PROJECT } from "../../infra/config.js";
 import { parseImageRef } from "./registry.js";
 import { ReleaseError } from "./history.js";
 
 /** The image config key in a stack file. */
-export const IMAGE_CONFIG_KEY = "inference-platform:image";
+export const IMAGE_CONFIG_KEY = `${PROJECT}:image`;
 
 /** Stack file text with `<project>:image.ref` pinned to `imageRef`; other keys, comments and secrets kept. */
 export function pinImageInStackFile(stackFileText: string, imageRef: string, file: string): string {
