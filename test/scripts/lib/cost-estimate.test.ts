@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import prices from "../../../infra/prices.json" with { type: "json" };
 import { estimateMonthlyCost, gibOf } from "../../../scripts/lib/cost-estimate.js";
-import { runStack, stackValue, stackWith } from "../../support/pulumi-program.js";
+import { runStack, stackValue, stackWith, STACKS } from "../../support/pulumi-program.js";
 
 const HOURS = prices.hoursPerMonth;
 const price = (type: string) => (prices.instances as Record<string, { usdPerHour: number }>)[type]?.usdPerHour ?? NaN;
@@ -19,6 +19,14 @@ describe("monthly cost estimate", () => {
     assert.match(prices.date, /^\d{4}-\d{2}-\d{2}$/);
     assert.match(prices.note, /[Aa]pproximate/);
   });
+
+  for (const stack of STACKS) {
+    it(`${stack}: every priced line has a floor no higher than its ceiling`, async () => {
+      const cost = estimateMonthlyCost(await runStack(stack));
+      for (const l of cost.lines) assert.ok(l.low >= 0 && l.low <= l.high, `${l.item}: ${l.low} > ${l.high}`);
+      assert.equal(cost.high, cost.lines.reduce((s, l) => s + l.high, 0));
+    });
+  }
 
   it("the local stack costs nothing on AWS", async () => {
     const cost = estimateMonthlyCost(await runStack("local"));
