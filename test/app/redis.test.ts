@@ -178,6 +178,37 @@ describe("result cache on Redis with AUTH (--requirepass)", { skip }, () => {
   });
 });
 
+describe("result cache on Redis with an ACL user limited to the cache's keys", { skip }, () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis({ user: { name: "inference", password: "p@ss word", keys: `${REDIS_KEY_PREFIX}*` } });
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it("authenticates as user:password from the URL and keeps every key under its prefix", async () => {
+    assert.match(redis.url, /^redis:\/\/inference:p%40ss%20word@/);
+    const metrics = createMetrics();
+    const cache = redisCache(redis.url, metrics);
+    assert.equal(await cache.whenReady(5000), true);
+    await cache.getOrCompute("k", async () => bytes("v"));
+    await eventually(async () => (await cache.getOrCompute("k", async () => bytes("other"))).hit, 2000, "hit");
+    // The ACL refuses any key outside the prefix, so an error here would mean a stray key.
+    assert.equal(await counter(metrics, "cacheErrors", "redis"), 0);
+    await cache.close();
+  });
+
+  it("degrades to computing when the user's password is wrong", async () => {
+    const metrics = createMetrics();
+    const cache = redisCache(redis.url.replace("p%40ss", "nope"), metrics);
+    assert.equal(await cache.whenReady(1000), false);
+    assert.deepEqual(await cache.getOrCompute("k", async () => bytes("computed")), { value: bytes("computed"), hit: false });
+    assert.ok((await counter(metrics, "cacheErrors", "redis")) >= 1);
+    await cache.close();
+  });
+});
+
 const tlsSkip = redisTlsSkipReason();
 describe("result cache on Redis over TLS (rediss://)", { skip: tlsSkip }, () => {
   let redis: RedisServer;

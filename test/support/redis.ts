@@ -13,11 +13,13 @@ export interface RedisOptions {
   password?: string;
   /** Serve TLS only (rediss://), with a CA and server certificate generated for 127.0.0.1. */
   tls?: boolean;
+  /** An ACL user (as ElastiCache RBAC has) allowed only keys under `keys`; the default user is switched off. */
+  user?: { name: string; password: string; keys: string };
 }
 
 export interface RedisServer {
   readonly port: number;
-  /** redis:// or rediss:// URL including the password when one is set. */
+  /** redis:// or rediss:// URL including the user and password when they are set. */
   readonly url: string;
   /** PEM of the CA that signed the server certificate (TLS only). */
   readonly ca?: string;
@@ -69,9 +71,17 @@ export async function startRedis(options: RedisOptions = {}): Promise<RedisServe
     args.push("--port", String(port));
   }
   if (options.password) args.push("--requirepass", options.password);
+  if (options.user) {
+    const { name, password, keys } = options.user;
+    args.push("--user", name, "on", `>${password}`, `~${keys}`, "+@all", "--user", "default", "off");
+  }
 
   let child = await launch(args);
-  const auth = options.password ? `:${encodeURIComponent(options.password)}@` : "";
+  const auth = options.user
+    ? `${encodeURIComponent(options.user.name)}:${encodeURIComponent(options.user.password)}@`
+    : options.password
+      ? `:${encodeURIComponent(options.password)}@`
+      : "";
   const stopChild = async (signal: NodeJS.Signals) => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
