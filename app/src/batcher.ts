@@ -53,6 +53,7 @@ interface Job<T, R> extends JobOptions {
 export class Batcher<T, R> {
   private readonly queue: Job<T, R>[] = [];
   private running = false;
+  private flushing = false;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -64,6 +65,12 @@ export class Batcher<T, R> {
   /** Jobs waiting to run. */
   get depth(): number {
     return this.queue.length;
+  }
+
+  /** From now on batches run as soon as the executor is free, without waiting for companions (used when draining). */
+  flush(): void {
+    this.flushing = true;
+    this.schedule();
   }
 
   submit(payload: T, options: JobOptions): Promise<R> {
@@ -124,7 +131,7 @@ export class Batcher<T, R> {
     const head = this.queue[0]!;
     const full = this.takeBatch(false).reduce((n, j) => n + j.rows, 0) >= this.limits.maxBatchSize;
     const wait = head.enqueuedAt + this.limits.maxQueueDelayMs - Date.now();
-    if (full || wait <= 0) {
+    if (full || wait <= 0 || this.flushing) {
       void this.runBatch();
     } else {
       this.timer = setTimeout(() => {

@@ -4,5 +4,6 @@ import type { LogLevel } from "./config.js";
 
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
   const options = { level, base: { service: "inference-server" }, timestamp: pino.stdTimeFunctions.isoTime };
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous stdout: a line logged just before the process ends (a forced shutdown) is never lost.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -25,7 +25,9 @@ const shutdown = (signal: string) => {
   logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
   const force = setTimeout(() => {
     logger.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded; exiting with unfinished work");
-    process.exit(1);
+    // SIGKILL rather than exit(1): a normal exit while onnxruntime is mid-run in a worker
+    // thread aborts inside the native binding; this ends the same way Kubernetes would.
+    process.kill(process.pid, "SIGKILL");
   }, config.shutdownGraceMs);
   server.close().then(
     () => {

@@ -238,6 +238,11 @@ export class ModelRepository {
     return v as ModelVersion & { session: ModelSession; runner: ModelRunner };
   }
 
+  /** Stops waiting for batch companions everywhere: queued requests run as soon as they can. */
+  flush(): void {
+    for (const v of this.entries.flatMap((e) => e.versions)) v.runner?.flush();
+  }
+
   async release(): Promise<void> {
     for (const v of this.entries.flatMap((e) => e.versions)) {
       await v.session?.release().catch(() => undefined);

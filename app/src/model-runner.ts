@@ -51,6 +51,11 @@ export class ModelRunner {
     return this.batcher.depth;
   }
 
+  /** Runs what is queued without waiting for batch companions (shutdown). */
+  flush(): void {
+    this.batcher.flush();
+  }
+
   /** Queues one request; resolves with the requested outputs in the requested order. */
   async infer(inputs: Tensor[], outputs: string[], deadline: number): Promise<Tensor[]> {
     const rows = batchRows(inputs);

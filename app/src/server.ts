@@ -230,7 +230,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const { port } = http.address() as AddressInfo;
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  logger.info({ url, modelRepository: config.modelRepository, provider: config.executionProvider, cache: cache.backend, auth: Boolean(authorized) }, "listening");
+  logger.info({ host: config.host, port, url, modelRepository: config.modelRepository, provider: config.executionProvider, cache: cache.backend, auth: Boolean(authorized) }, "listening");
 
   const loaded = repository
     .loadAll({
@@ -249,6 +249,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const close = async () => {
     draining = true;
     logger.info({ active }, "draining: not ready, finishing accepted requests");
+    repository.flush();
     if (active > 0) await new Promise<void>((resolve) => (idle = resolve));
     await new Promise<void>((resolve) => {
       http.close(() => resolve());

@@ -112,3 +112,14 @@ test("depth reports the waiting jobs and returns to 0", async () => {
   await Promise.all([1, 2, 3].map((p) => batcher.submit(p, { rows: 1, key: "k", deadline: soon() })));
   assert.deepEqual(events.depth, [1, 2, 3, 0]);
 });
+
+test("flush runs queued jobs without waiting for the queue delay", async () => {
+  const { batcher, batches } = recording({ maxQueueDelayMs: 60_000 });
+  const pending = [1, 2].map((p) => batcher.submit(p, { rows: 1, key: "k", deadline: soon() }));
+  await sleep(10);
+  assert.deepEqual(batches, []);
+  batcher.flush();
+  const outcome = await Promise.race([Promise.all(pending), sleep(5_000, "still waiting" as const)]);
+  assert.deepEqual(outcome, [2, 4]);
+  assert.deepEqual(batches, [[1, 2]]);
+});
