@@ -34,7 +34,7 @@ export interface StartOptions {
 }
 
 export interface RunningServer {
-  /** http://host:port of the listening socket. */
+  /** Where to reach the server: http://host:port, with 127.0.0.1 when bound to all interfaces. */
   readonly url: string;
   readonly port: number;
   readonly metrics: Metrics;
