@@ -2,6 +2,7 @@
 // the request id is not; parameters.cache = false bypasses it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import type { ResultCache } from "../../app/src/cache.js";
 import { infer, metricValue, startTestServer, type TestServer } from "./support.js";
 
 let s: TestServer;
@@ -46,4 +47,25 @@ test("different output selections are cached apart", async () => {
   const product = await infer(s, "multi", { inputs, outputs: [{ name: "product" }] });
   assert.deepEqual(sum.body.outputs.map((o: { name: string }) => o.name), ["sum"]);
   assert.deepEqual(product.body.outputs, [{ name: "product", datatype: "FP32", shape: [1, 2], data: [3, 8] }]);
+});
+
+test("close() drains and then closes the result cache", async () => {
+  const events: string[] = [];
+  const cache: ResultCache = {
+    backend: "off",
+    async getOrCompute(_key, compute) {
+      const value = await compute();
+      events.push("computed");
+      return { value, hit: false };
+    },
+    async close() {
+      events.push("closed");
+    },
+  };
+  const other = await startTestServer({ models: ["adder"], configs: { adder: { maxQueueDelayMs: 200 } } }, {}, { cache });
+  const pending = infer(other, "adder", body("queued"));
+  while ((await metricValue(other.url, "inference_requests_in_flight")) < 1) await new Promise((r) => setTimeout(r, 2));
+  await other.stop();
+  assert.equal((await pending).status, 200);
+  assert.deepEqual(events, ["computed", "closed"]);
 });
