@@ -22,6 +22,11 @@ export const modelConfigSchema = z
     maxQueueDelayMs: z.number().int().min(0).max(60_000).optional(),
     /** Most requests waiting for this model before new ones get 503. */
     maxQueueSize: z.number().int().min(1).max(1_000_000).optional(),
+    /**
+     * false: never stack requests for this model. Stacking assumes rows are independent;
+     * a model that mixes rows (normalises over dim 0, say) must turn it off. Default true.
+     */
+    batching: z.boolean().optional(),
   })
   .strict();
 
@@ -37,6 +42,8 @@ export interface ModelVersion {
   readonly version: string;
   readonly file: string;
   readonly limits: BatchingLimits;
+  /** This model's config.json allows stacking requests (the server-wide BATCHING still applies). */
+  readonly batching: boolean;
   state: "loading" | "ready" | "failed";
   /** Why loading or warm-up failed. */
   error?: string;
@@ -84,7 +91,7 @@ async function readModelConfig(dir: string): Promise<ModelConfig> {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.length > 0 ? issue.path.join(".") : "config";
-    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1)`);
+    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1, batching true/false)`);
   }
   return result.data;
 }
@@ -149,11 +156,12 @@ export class ModelRepository {
         entries.push({ name, versions: [], error: (err as Error).message });
         continue;
       }
-      const limits = { ...defaults, ...config };
+      const { batching = true, ...overrides } = config;
+      const limits = { ...defaults, ...overrides };
       const versions: ModelVersion[] = [];
       for (const version of await readdir(dir)) {
         if (!VERSION_PATTERN.test(version) || !(await isDirectory(path.join(dir, version)))) continue;
-        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, state: "loading" });
+        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, batching, state: "loading" });
       }
       versions.sort((a, b) => Number(a.version) - Number(b.version));
       entries.push(
@@ -191,7 +199,7 @@ export class ModelRepository {
       v.session = session;
       // Warm-up: the first run allocates and tunes kernels; do it before taking traffic.
       await session.run(session.inputs.map(syntheticInput), session.outputs.map((o) => o.name));
-      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching, metrics: options.metrics, logger: log });
+      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching && v.batching, metrics: options.metrics, logger: log });
       v.state = "ready";
       options.metrics.modelReady.set({ model: v.name, version: v.version }, 1);
       log.info(

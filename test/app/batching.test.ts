@@ -162,3 +162,19 @@ test("the queue-depth gauge counts waiting requests of every version of a model"
     await s.stop();
   }
 });
+
+test('config.json "batching": false keeps a model\'s requests apart even when its first dims are dynamic', async () => {
+  const s = await startTestServer({ models: ["multi"] }, { MAX_QUEUE_DELAY_MS: "50" }, {});
+  const off = await startTestServer({ models: ["multi"], configs: { multi: { batching: false, maxQueueDelayMs: 50 } } });
+  try {
+    for (const server of [s, off]) {
+      const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => infer(server, "multi", multiRequest(i))));
+      for (const a of answers) assert.equal(a.status, 200);
+    }
+    assert.ok((await metricValue(s.url, 'inference_batch_size_count{model="multi"}')) < 6, "batched by default");
+    assert.equal(await metricValue(off.url, 'inference_batch_size_count{model="multi"}'), 6);
+  } finally {
+    await s.stop();
+    await off.stop();
+  }
+});

@@ -49,11 +49,13 @@ test("a broken model file makes the server not ready and is reported on that mod
 });
 
 test("config.json overrides the server-wide limits for its model", async () => {
-  const repo = await createModelRepository({ models: ["adder", "lower"], configs: { adder: { maxBatchSize: 2, maxQueueSize: 3 } } });
+  const repo = await createModelRepository({ models: ["adder", "lower"], configs: { adder: { maxBatchSize: 2, maxQueueSize: 3, batching: false } } });
   try {
     const r = await ModelRepository.scan(repo.dir, DEFAULTS, pino({ level: "silent" }));
     assert.deepEqual(r.version("adder").limits, { maxBatchSize: 2, maxQueueDelayMs: 2, maxQueueSize: 3 });
+    assert.equal(r.version("adder").batching, false);
     assert.deepEqual(r.version("lower").limits, DEFAULTS);
+    assert.equal(r.version("lower").batching, true);
   } finally {
     await repo.remove();
   }
