@@ -95,7 +95,7 @@ export function parseInferRequest(body: unknown): InferRequest {
 
 const fmtShape = (shape: readonly number[]) => `[${shape.join(",")}]`;
 
-/** Number of elements of a shape; each dim must be a non-negative integer. */
+/** Number of elements of a shape; each dim must be a positive integer. */
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
 }
@@ -117,9 +117,10 @@ export function toTensors(inputs: InferRequest["inputs"], specs: readonly Tensor
       throw badRequest(`input "${input.name}" has datatype ${JSON.stringify(input.datatype)} but the model expects ${spec.datatype}`);
     }
     const { shape } = input;
-    const badDim = shape.find((d) => !Number.isSafeInteger(d) || d < 0);
+    // Zero-size dims are refused too: an empty tensor has nothing to infer, and ORT kernels reject it with a 500-worthy error.
+    const badDim = shape.find((d) => !Number.isSafeInteger(d) || d < 1);
     if (badDim !== undefined) {
-      throw badRequest(`input "${input.name}" shape ${fmtShape(shape)} has an invalid dimension ${badDim}; dimensions are non-negative integers`);
+      throw badRequest(`input "${input.name}" shape ${fmtShape(shape)} has an invalid dimension ${badDim}; dimensions are positive integers`);
     }
     const fits = shape.length === spec.shape.length && spec.shape.every((d, i) => d === -1 || d === shape[i]);
     if (!fits) throw badRequest(`input "${input.name}" has shape ${fmtShape(shape)} but the model expects ${fmtShape(spec.shape)} (-1 = any size)`);

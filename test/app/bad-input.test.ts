@@ -40,6 +40,7 @@ const CASES: Case[] = [
   { what: "wrong shape", body: json({ inputs: [x({ shape: [3, 1] })] }), status: 400, error: /^input "x" has shape \[3,1\] but the model expects \[-1,3\]/ },
   { what: "wrong rank", body: json({ inputs: [x({ shape: [3] })] }), status: 400, error: /has shape \[3\] but the model expects \[-1,3\]/ },
   { what: "negative dim", body: json({ inputs: [x({ shape: [-1, 3] })] }), status: 400, error: /invalid dimension -1/ },
+  { what: "empty batch", body: json({ inputs: [x({ shape: [0, 3], data: [] })] }), status: 400, error: /invalid dimension 0; dimensions are positive integers/ },
   { what: "huge dims", body: json({ inputs: [x({ shape: [1e15, 3] })] }), status: 400, error: /elements, more than the limit of 1000$/ },
   { what: "dims overflowing to Infinity", body: json({ inputs: [x({ shape: [1e308, 1e308] })] }), status: 400, error: /invalid dimension|more than the limit/ },
   { what: "data length mismatch", body: json({ inputs: [x({ shape: [2, 3] })] }), status: 400, error: /^input "x" has 3 data elements but shape \[2,3\] needs 6$/ },
