@@ -3,7 +3,7 @@
 // process on a free loopback port, with ready time and peak RSS.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../lib/free-port.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { peakRssBytes } from "./report.js";
@@ -29,14 +29,6 @@ export function compileApp(dir: string): string {
   return path.join(appDir, "dist", "main.js");
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("could not allocate a loopback port");
-  return address.port;
-}
 
 export interface BenchProcess {
   readonly url: string;

@@ -4,7 +4,7 @@
 // and killed at process exit as a last resort.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../../scripts/lib/free-port.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -136,14 +136,6 @@ function launch(args: string[]): Promise<ChildProcess> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === "string") throw new Error("could not allocate a loopback port");
-  return address.port;
-}
 
 /** A throwaway CA and a server certificate for 127.0.0.1 / localhost, as PEM files in `dir`. */
 function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
