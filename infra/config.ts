@@ -134,7 +134,7 @@ const Local = obj({
   kubeContext: z.string().optional(),
 });
 
-// ---- data & control layer (helper E): cache, monitoring, autoscaling ----
+// ---- data & control layer: cache, monitoring, autoscaling ----
 // E extends these objects; keep their keys and defaults here and in DEFAULTS.
 const promDuration = z.string().regex(/^\d+(s|m|h|d|w)$/, 'must be a Prometheus duration such as "30s", "15m", "2d"');
 const ratio = z.number().gt(0).lt(1);
@@ -259,7 +259,6 @@ const CONTROL_LAYER: Record<Environment, ControlLayerDefaults> = {
     autoscaling: { ...SCALING, enabled: true, minReplicas: 3, maxReplicas: 12, latencyTargetSeconds: 0.2, scaleDownStabilizationSeconds: 600 },
   },
 };
-// ---- end of helper E's section ----
 
 const Schema = obj({
   environment: z.enum(ENVIRONMENTS),

@@ -88,7 +88,7 @@ const image = new AppImage(
 
 const namespace = new AppNamespace("app", { name: cfg.app.namespace }, { providers: [k8sProvider] });
 
-// --- data & control layer (helper E): the cache goes here, before the app ---
+// --- the result cache, before the app that reads its Secret ---
 // ElastiCache where the stack has a VPC and cluster, an in-cluster Valkey otherwise.
 const cache = cfg.cache.enabled
   ? new Cache(
@@ -117,7 +117,6 @@ const cache = cfg.cache.enabled
     )
   : undefined;
 const redisSecret = cache ? { name: cache.secretName, key: cache.secretKey } : undefined;
-// --- end of the cache's place ---
 
 const app = new InferenceService(
   "inference",
@@ -163,7 +162,7 @@ const loadBalancer = new LoadBalancer(
   { providers: [k8sProvider] },
 );
 
-// --- data & control layer (helper E): monitoring and autoscaling go here, after the app ---
+// --- monitoring and autoscaling of the app ---
 const monitoring = cfg.monitoring.enabled
   ? new Monitoring(
       "monitoring",
@@ -206,7 +205,6 @@ export const grafanaService = monitoring?.grafanaService;
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 export const cacheHost = cache?.host;
 export const autoscalerName = autoscaling?.hpaName;
-// --- end of monitoring and autoscaling ---
 
 // --- stack outputs: what a person or CI needs next ---
 export const environment = cfg.environment;
@@ -223,6 +221,6 @@ export const namespaceName = app.namespace;
 export const deploymentName = app.deploymentName;
 export const serviceName = app.serviceName;
 export const gpuNodePoolNames = gpuNodePools.nodePoolNames;
-// --- release history (delivery) ---
+// --- release history ---
 /** Releases this stack ran, oldest first; `npm run rollback` picks from it. */
 export const releases = releaseHistory({ digest: image.digest, imageRef: image.imageRef });
