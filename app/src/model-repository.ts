@@ -10,7 +10,7 @@ import type { BatchingLimits } from "./config.js";
 import { HttpError } from "./http-error.js";
 import type { Metrics } from "./metrics.js";
 import { ModelRunner } from "./model-runner.js";
-import type { Tensor, TensorSpec } from "./protocol.js";
+import { convertElements, type Tensor, type TensorSpec } from "./protocol.js";
 import { openSession, type ModelSession, type SessionOptions } from "./session.js";
 
 /** `<name>/config.json`: per-model overrides of the server-wide batching defaults. Unknown keys are an error. */
@@ -100,34 +100,8 @@ async function readModelConfig(dir: string): Promise<ModelConfig> {
 export function syntheticInput(spec: TensorSpec): Tensor {
   const shape = spec.shape.map((d) => (d === -1 ? 1 : d));
   const n = shape.reduce((a, b) => a * b, 1);
-  const data = (() => {
-    switch (spec.datatype) {
-      case "BYTES":
-        return new Array<string>(n).fill("");
-      case "BOOL":
-      case "UINT8":
-        return new Uint8Array(n);
-      case "INT8":
-        return new Int8Array(n);
-      case "UINT16":
-      case "FP16":
-        return new Uint16Array(n);
-      case "INT16":
-        return new Int16Array(n);
-      case "UINT32":
-        return new Uint32Array(n);
-      case "INT32":
-        return new Int32Array(n);
-      case "UINT64":
-        return new BigUint64Array(n);
-      case "INT64":
-        return new BigInt64Array(n);
-      case "FP32":
-        return new Float32Array(n);
-      case "FP64":
-        return new Float64Array(n);
-    }
-  })();
+  // Built by the protocol's own conversion, so the warm-up tensor is exactly what a request would produce.
+  const data = convertElements(spec.name, spec.datatype, new Array<string | number>(n).fill(spec.datatype === "BYTES" ? "" : 0));
   return { name: spec.name, datatype: spec.datatype, shape, data };
 }
 

@@ -132,7 +132,7 @@ export function toTensors(inputs: InferRequest["inputs"], specs: readonly Tensor
     if (elements.length !== count) {
       throw badRequest(`input "${input.name}" has ${elements.length} data elements but shape ${fmtShape(shape)} needs ${count}`);
     }
-    tensors.push({ name: input.name, datatype: spec.datatype, shape: [...shape], data: convert(input.name, spec.datatype, elements) });
+    tensors.push({ name: input.name, datatype: spec.datatype, shape: [...shape], data: convertElements(input.name, spec.datatype, elements) });
   }
   const missing = specs.filter((s) => !seen.has(s.name));
   if (missing.length > 0) throw badRequest(`missing input ${missing.map((s) => `"${s.name}"`).join(", ")}; the model needs every declared input`);
@@ -167,7 +167,8 @@ const INT_RANGES: Partial<Record<V2Datatype, [number, number]>> = {
 
 const FP16_MAX = 65504;
 
-function convert(name: string, datatype: V2Datatype, elements: unknown[]): TensorData {
+/** JSON elements of one input as the typed data its datatype needs; a 400 names the first bad element. */
+export function convertElements(name: string, datatype: V2Datatype, elements: unknown[]): TensorData {
   const fail = (i: number, what: string): never => {
     throw badRequest(`input "${name}" element ${i} must be ${what} for ${datatype}, got ${JSON.stringify(elements[i]) ?? String(elements[i])}`);
   };
