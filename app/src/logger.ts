@@ -9,8 +9,17 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
 }
 
-/** Writes buffered lines out now: a forced shutdown ends in SIGKILL, which skips pino's exit flush. */
-export function flushLogs(logger: Logger): void {
-  const stream = (logger as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
-  stream?.flushSync?.();
+/**
+ * Resolves once every line logged so far is written, including a write already in flight
+ * (a synchronous flush would skip that one): a forced shutdown ends in SIGKILL, which skips
+ * pino's exit flush. Gives up after `limitMs` so a blocked stdout cannot keep the process alive.
+ */
+export function flushLogs(logger: Logger, limitMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, limitMs);
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

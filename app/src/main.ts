@@ -27,8 +27,7 @@ const shutdown = (signal: string) => {
     logger.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded; exiting with unfinished work");
     // SIGKILL rather than exit(1): a normal exit while onnxruntime is mid-run in a worker
     // thread aborts inside the native binding; this ends the same way Kubernetes would.
-    flushLogs(logger);
-    process.kill(process.pid, "SIGKILL");
+    void flushLogs(logger).then(() => process.kill(process.pid, "SIGKILL"));
   }, config.shutdownGraceMs);
   server.close().then(
     () => {
