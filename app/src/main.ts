@@ -1,6 +1,6 @@
 // Entry point: settings from the environment, the server, and a graceful SIGTERM.
 import { ConfigError, loadConfig, type AppConfig } from "./config.js";
-import { createLogger, flushLogs } from "./logger.js";
+import { createLogger, drainLogs } from "./logger.js";
 import { startServer } from "./server.js";
 
 let config: AppConfig;
@@ -27,7 +27,7 @@ const shutdown = (signal: string) => {
     logger.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded; exiting with unfinished work");
     // SIGKILL rather than exit(1): a normal exit while onnxruntime is mid-run in a worker
     // thread aborts inside the native binding; this ends the same way Kubernetes would.
-    void flushLogs(logger).then(() => process.kill(process.pid, "SIGKILL"));
+    void drainLogs(logger).then(() => process.kill(process.pid, "SIGKILL"));
   }, config.shutdownGraceMs);
   server.close().then(
     () => {

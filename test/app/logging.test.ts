@@ -1,6 +1,12 @@
 // Structured logs: one JSON access line per request, carrying the request id it answered with.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { EventEmitter } from "node:events";
+import { pino } from "pino";
+import { createLogger, drainLogs } from "../../app/src/logger.js";
 import { capturingLogger, infer, startTestServer } from "./support.js";
 
 test("each request logs method, path, status and duration under its request id", async () => {
@@ -39,4 +45,30 @@ test("startup logs where the server listens and each model's provider", async ()
   } finally {
     await s.stop();
   }
+});
+
+test("drainLogs resolves only once every line logged so far is on disk (a forced exit loses none)", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "drain-logs-"));
+  const file = join(dir, "log.jsonl");
+  try {
+    // The same asynchronous destination the server uses on stdout, on a file here.
+    const logger = createLogger("info", pino.destination({ dest: file, sync: false, mkdir: true }));
+    for (let k = 0; k < 200; k++) logger.info({ k }, "line");
+    logger.error("last words");
+    await drainLogs(logger, 5_000);
+    const lines = (await readFile(file, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines.length, 201);
+    assert.equal(lines.at(-1).msg, "last words");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test("drainLogs gives up after its limit when the destination never drains", async () => {
+  const stuck = Object.assign(new EventEmitter(), { write: () => true });
+  const logger = createLogger("info", stuck);
+  logger.error("cannot be written");
+  const started = Date.now();
+  await drainLogs(logger, 100);
+  assert.ok(Date.now() - started >= 90, "waited for the limit, not forever and not zero");
 });
