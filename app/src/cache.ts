@@ -38,7 +38,12 @@ export interface CacheResult {
 
 export interface ResultCache {
   readonly backend: "memory" | "redis" | "off";
-  getOrCompute(key: string, compute: () => Promise<Buffer>): Promise<CacheResult>;
+  /**
+   * The stored value, or compute()'s, shared by every concurrent call with the same key. A
+   * compute error reaches every waiter, except one for which `ownFailure` is true (the leader's
+   * deadline, a full queue): that belongs to the leader's request, so the waiters compute again.
+   */
+  getOrCompute(key: string, compute: () => Promise<Buffer>, ownFailure?: (err: unknown) => boolean): Promise<CacheResult>;
   close(): Promise<void>;
 }
 
@@ -131,9 +136,12 @@ export function createResultCache(settings: CacheSettings, metrics: Metrics, log
       return breaker.state;
     },
     whenReady: (timeoutMs) => backend?.whenReady(timeoutMs) ?? Promise.resolve(true),
-    getOrCompute(key, compute) {
+    getOrCompute(key, compute, ownFailure) {
       const existing = flights.get(key);
-      if (existing) return existing;
+      if (existing) {
+        // The failed flight has left the map by now, so the waiters coalesce again among themselves.
+        return ownFailure ? existing.catch((err: unknown) => (ownFailure(err) ? this.getOrCompute(key, compute, ownFailure) : Promise.reject(err))) : existing;
+      }
       const pending = storing.get(key);
       if (pending) {
         metrics.cacheHits.inc(label);

@@ -59,9 +59,20 @@ export interface Tensor {
 
 const parameters = z.record(z.string(), z.unknown());
 
+/** The longest deadline a request may ask for, in milliseconds (one hour). */
+export const MAX_TIMEOUT_MS = 3_600_000;
+const TIMEOUT_PARAMETER = `timeout is in microseconds: an integer 0-${MAX_TIMEOUT_MS * 1000} (0 = the server's default)`;
+
+/** Request-level parameters that mean something here; other keys are accepted and ignored. */
+const requestParameters = z.looseObject({
+  // Triton's schedule-policy extension names it and counts microseconds; clients written for Triton keep working.
+  timeout: z.number(TIMEOUT_PARAMETER).int(TIMEOUT_PARAMETER).min(0, TIMEOUT_PARAMETER).max(MAX_TIMEOUT_MS * 1000, TIMEOUT_PARAMETER).optional(),
+  cache: z.boolean("cache must be true or false (false skips the result cache)").optional(),
+});
+
 const inferRequestSchema = z.object({
   id: z.string().optional(),
-  parameters: parameters.optional(),
+  parameters: requestParameters.optional(),
   inputs: z
     .array(
       z.object({

@@ -14,16 +14,15 @@ import { HttpError, badRequest } from "./http-error.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ModelRepository, isServing, type ModelVersion } from "./model-repository.js";
-import { parseInferRequest, selectOutputs, toJsonOutputs, toTensors } from "./protocol.js";
+import { MAX_TIMEOUT_MS, parseInferRequest, selectOutputs, toJsonOutputs, toTensors } from "./protocol.js";
 
 export const SERVER_NAME = "inference-platform";
 const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 const PLATFORM = "onnxruntime_onnx";
 
-/** Header carrying a per-request deadline in milliseconds (default REQUEST_TIMEOUT_MS). */
+/** Header carrying a per-request deadline in milliseconds (default REQUEST_TIMEOUT_MS); parameters.timeout (µs) is the in-body twin. */
 export const TIMEOUT_HEADER = "x-request-timeout-ms";
 export const REQUEST_ID_HEADER = "x-request-id";
-const MAX_TIMEOUT_MS = 3_600_000;
 const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
 
 export interface StartOptions {
@@ -63,14 +62,24 @@ function sendError(res: Response, err: HttpError): void {
   res.status(err.status).json({ error: err.message });
 }
 
-/** Milliseconds until the request's deadline, from the timeout header or the configured default. */
-function requestTimeout(req: Request, fallback: number): number {
-  const raw = req.get(TIMEOUT_HEADER);
-  if (raw === undefined) return fallback;
-  const ms = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) throw badRequest(`${TIMEOUT_HEADER} must be an integer 1-${MAX_TIMEOUT_MS} (milliseconds), got "${raw}"`);
-  return ms;
+/**
+ * Milliseconds until the request's deadline: the sooner of the timeout header and the
+ * `timeout` request parameter (microseconds, 0 = unset), or the configured default when neither is set.
+ */
+function requestTimeout(header: string | undefined, parameterUs: number | undefined, fallback: number): number {
+  const asked: number[] = [];
+  if (header !== undefined) {
+    const ms = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
+    if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) throw badRequest(`${TIMEOUT_HEADER} must be an integer 1-${MAX_TIMEOUT_MS} (milliseconds), got "${header}"`);
+    asked.push(ms);
+  }
+  // Rounded up so that a sub-millisecond timeout still means "as soon as possible", not "none".
+  if (parameterUs !== undefined && parameterUs > 0) asked.push(Math.ceil(parameterUs / 1000));
+  return asked.length > 0 ? Math.min(...asked) : fallback;
 }
+
+/** The batcher refused one request (its deadline, a full queue): nothing about its inputs, so not shared with identical requests. */
+const isAdmissionFailure = (err: unknown) => err instanceof QueueFullError || err instanceof DeadlineExceededError;
 
 /** A named route parameter (never a wildcard here, so always one string). */
 const param = (req: Request, name: string): string | undefined => {
@@ -182,24 +191,21 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   const parseJson = express.json({ limit: config.bodyLimitBytes, type: () => true, strict: true });
 
   const infer = async (req: Request, res: Response) => {
-    const deadline = Date.now() + requestTimeout(req, config.requestTimeoutMs);
+    const arrived = Date.now();
     const v = repository.serving(param(req, "name")!, param(req, "version"));
     const request = parseInferRequest(req.body);
+    const deadline = arrived + requestTimeout(req.get(TIMEOUT_HEADER), request.parameters?.timeout, config.requestTimeoutMs);
     const inputs = toTensors(request.inputs, v.session.inputs, config.maxTensorElements);
     const outputs = selectOutputs(request.outputs, v.session.outputs);
-    const compute = async () => {
-      try {
-        return Buffer.from(JSON.stringify(toJsonOutputs(await v.runner.infer(inputs, outputs, deadline))));
-      } catch (err) {
-        if (err instanceof QueueFullError) throw new HttpError(503, `model "${v.name}" is overloaded: ${err.message}; retry later`, { "Retry-After": "1" });
-        if (err instanceof DeadlineExceededError) throw new HttpError(504, err.message);
-        throw err;
-      }
-    };
+    const compute = async () => Buffer.from(JSON.stringify(toJsonOutputs(await v.runner.infer(inputs, outputs, deadline))));
     // parameters.cache = false asks for a fresh inference (no lookup, no store).
     const useCache = request.parameters?.cache !== false;
     const key = () => cacheKey({ model: v.name, version: v.version, outputs, inputs });
-    const value = useCache ? (await cache.getOrCompute(key(), compute)).value : await compute();
+    const value = await (useCache ? cache.getOrCompute(key(), compute, isAdmissionFailure).then((r) => r.value) : compute()).catch((err: unknown) => {
+      if (err instanceof QueueFullError) throw new HttpError(503, `model "${v.name}" is overloaded: ${err.message}; retry later`, { "Retry-After": "1" });
+      if (err instanceof DeadlineExceededError) throw new HttpError(504, err.message);
+      throw err;
+    });
     const head = JSON.stringify({ model_name: v.name, model_version: v.version, ...(request.id !== undefined ? { id: request.id } : {}) });
     res.type("application/json").send(`${head.slice(0, -1)},"outputs":${value.toString("utf8")}}`);
   };

@@ -53,6 +53,10 @@ const CASES: Case[] = [
   { what: "unknown output", body: json({ inputs: [x()], outputs: [{ name: "z" }] }), status: 400, error: /^unknown output "z"; the model's outputs are "y"$/ },
   { what: "outputs not objects", body: json({ inputs: [x()], outputs: ["y"] }), status: 400, error: /^invalid inference request: outputs\.0/ },
   { what: "oversize body", body: json({ inputs: [x({ data: new Array(20000).fill(1.5) })] }), status: 413, error: /^request body is larger than the limit of 65536 bytes$/ },
+  { what: "timeout parameter not an integer", body: json({ parameters: { timeout: 2.5 }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.timeout: timeout is in microseconds: an integer 0-3600000000 \(0 = the server's default\)$/ },
+  { what: "timeout parameter negative", body: json({ parameters: { timeout: -1 }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.timeout: timeout is in microseconds/ },
+  { what: "timeout parameter as a string", body: json({ parameters: { timeout: "100" }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.timeout: timeout is in microseconds/ },
+  { what: "cache parameter not a boolean", body: json({ parameters: { cache: "no" }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.cache: cache must be true or false/ },
   { what: "bad timeout header", body: json({ inputs: [x()] }), status: 400, error: /^x-request-timeout-ms must be an integer 1-3600000 \(milliseconds\), got "soon"$/, headers: { "x-request-timeout-ms": "soon" } },
   { what: "deeply nested data", body: `{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":${"[".repeat(5000)}1${"]".repeat(5000)}}]}`, status: 400, error: /data elements/ },
 ];

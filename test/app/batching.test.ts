@@ -2,6 +2,8 @@
 // runs, the queue is bounded (503 + Retry-After) and expired requests never run.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { adderBias } from "../support/models.js";
 import { infer, metricValue, startTestServer } from "./support.js";
 
 /** Deterministic pseudo-random values so failures reproduce. */
@@ -111,6 +113,48 @@ test("a request whose deadline expires in the queue gets 504 at its deadline and
     assert.equal(await metricValue(s.url, 'inference_batch_size_count{model="adder"}'), 1);
     assert.equal(await metricValue(s.url, 'inference_batch_size_sum{model="adder"}'), 1);
     assert.equal(await metricValue(s.url, 'inference_requests_rejected_total{model="adder",reason="deadline"}'), 1);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("the timeout request parameter (microseconds, as Triton counts) sets the deadline too, and the sooner of it and the header wins", async () => {
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 300 } } });
+  try {
+    // Distinct inputs, so that the result cache does not coalesce them.
+    const withParameters = (k: number, parameters: Record<string, unknown>) => ({ ...adderBody(k), parameters });
+    const settled: string[] = [];
+    const [patient, byParameter, headerSooner, unset] = await Promise.all([
+      infer(s, "adder", adderBody(1)).finally(() => settled.push("patient")),
+      infer(s, "adder", withParameters(2, { timeout: 30_000 })).finally(() => settled.push("parameter")),
+      infer(s, "adder", withParameters(3, { timeout: 60_000_000 }), { "x-request-timeout-ms": "30" }).finally(() => settled.push("header")),
+      infer(s, "adder", withParameters(4, { timeout: 0 })).finally(() => settled.push("unset")),
+    ]);
+    for (const expired of [byParameter, headerSooner]) {
+      assert.equal(expired.status, 504);
+      assert.match(expired.body.error, /^request deadline exceeded after waiting \d+ ms in the queue; it did not run$/);
+    }
+    assert.deepEqual(settled.slice(0, 2).sort(), ["header", "parameter"], "both expired requests answered before the batch ran");
+    // timeout 0 means "the server's default" (30 s here), so it waits for the batch like the patient one.
+    assert.equal(unset.status, 200);
+    assert.equal(patient.status, 200);
+    assert.equal(await metricValue(s.url, 'inference_batch_size_sum{model="adder"}'), 2);
+    assert.equal(await metricValue(s.url, 'inference_requests_rejected_total{model="adder",reason="deadline"}'), 2);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("an identical request coalesced with one whose deadline expires is not answered with that deadline", async () => {
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 300 } } });
+  try {
+    const hasty = infer(s, "adder", adderBody(5), { "x-request-timeout-ms": "30" });
+    await sleep(10); // the patient request joins the hasty one's computation
+    const patient = await infer(s, "adder", adderBody(5));
+    assert.equal((await hasty).status, 504);
+    assert.equal(patient.status, 200);
+    const [b0 = NaN, b1, b2] = adderBias(2); // the latest version serves
+    assert.deepEqual(patient.body.outputs[0].data, [5 + b0, b1, b2]);
   } finally {
     await s.stop();
   }

@@ -87,6 +87,27 @@ describe("result cache (memory backend)", () => {
 });
 
 describe("result cache switched off", () => {
+  it("when the leader fails for a reason of its own, its waiters compute again, once among themselves", async () => {
+    const cache = createResultCache(cacheSettings(), createMetrics(), quietLogger);
+    class LeaderOnly extends Error {}
+    const ownFailure = (err: unknown) => err instanceof LeaderOnly;
+    let computed = 0;
+    const leader = cache.getOrCompute("k", async () => {
+      await delay(20);
+      throw new LeaderOnly("the leader's deadline passed");
+    }, ownFailure);
+    const waiter = async () => {
+      computed++;
+      await delay(10);
+      return bytes("computed by a waiter");
+    };
+    const waiters = Array.from({ length: 4 }, () => cache.getOrCompute("k", waiter, ownFailure));
+    await assert.rejects(leader, LeaderOnly);
+    for (const r of await Promise.all(waiters)) assert.deepEqual(r, { value: bytes("computed by a waiter"), hit: false });
+    assert.equal(computed, 1);
+    await cache.close();
+  });
+
   it("reports backend off, stores nothing, counts nothing, and still coalesces", async () => {
     const metrics = createMetrics();
     const cache = createResultCache(cacheSettings({ enabled: false }), metrics, quietLogger);
