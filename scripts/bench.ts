@@ -79,6 +79,7 @@ async function main(): Promise<void> {
   try {
     log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg()[0]!.toFixed(1)}, ${seconds} s per load run`);
     log(`model: synthetic MLP ${JSON.stringify(MLP)}, limits ${JSON.stringify(MODEL_LIMITS)}`);
+    log(`onnxruntime threads (server and raw alike; 0 = onnxruntime's default): ORT_INTRA_OP_THREADS=${process.env.ORT_INTRA_OP_THREADS ?? 0}, ORT_INTER_OP_THREADS=${process.env.ORT_INTER_OP_THREADS ?? 0}`);
     const main = compileApp(tmp);
     const repo = path.join(tmp, "models");
     const modelFile = path.join(repo, MODEL, "1", "model.onnx");

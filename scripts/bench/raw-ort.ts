@@ -1,7 +1,8 @@
 // In-process onnxruntime throughput: the ceiling the server is compared with. It
-// opens the model through the server's own session code, so threads and graph
-// options are the same as the server's.
+// opens the model through the server's own session code, with the thread settings
+// the server reads from the same environment, so both run onnxruntime alike.
 import { pino } from "pino";
+import { loadConfig } from "../../app/src/config.js";
 import { openSession, type ModelSession } from "../../app/src/session.js";
 import { mulberry32 } from "../models/prng.js";
 
@@ -14,7 +15,8 @@ export interface RawOrtResult {
 }
 
 export async function openBenchSession(file: string): Promise<ModelSession> {
-  return openSession(file, { provider: "cpu", intraOpThreads: 0, interOpThreads: 0 }, pino({ level: "silent" }));
+  const { intraOpThreads, interOpThreads } = loadConfig(process.env);
+  return openSession(file, { provider: "cpu", intraOpThreads, interOpThreads }, pino({ level: "silent" }));
 }
 
 /** Runs the model back to back on random [batchSize, dim] inputs for about `seconds`. */
