@@ -56,6 +56,7 @@ const k8sName = z
 const quantity = z
   .string()
   .regex(/^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti)?$/, "must be a Kubernetes quantity such as 500m, 2, 512Mi, 4Gi");
+const cpuQuantity = z.string().regex(/^\d+(\.\d+)?m?$/, "must be a CPU quantity in cores or millicores such as 2, 1.5, 500m");
 
 const Network = obj({
   cidr: cidr(16, 22),
@@ -95,7 +96,7 @@ const App = obj({
   /** ["cpu"], or the GPU pools the app may run in */
   pools: z.array(k8sName).min(1),
   gpusPerReplica: z.number().int().min(1).max(8),
-  cpu: quantity,
+  cpu: cpuQuantity,
   memory: quantity,
   maxBatchSize: z.number().int().min(1).max(1024),
   maxQueueDelayMs: z.number().min(0).max(1000),

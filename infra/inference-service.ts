@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { GPU_RESOURCE, POOL_LABEL } from "./gpu-node-pools.js";
+import { cpuCores } from "./quantity.js";
 
 /** The port the app listens on and the name by which Services and ServiceMonitors refer to it. */
 export const APP_PORT = { name: "http", number: 8080 } as const;
@@ -31,7 +32,7 @@ export interface InferenceServiceArgs {
   maxBatchSize?: number;
   /** Longest wait to fill a batch in ms (MAX_QUEUE_DELAY_MS) (default 5). */
   maxQueueDelayMs?: number;
-  /** onnxruntime intra-op threads, 0 = onnxruntime's choice (ORT_INTRA_OP_THREADS) (default 0). */
+  /** onnxruntime intra-op threads (ORT_INTRA_OP_THREADS); 0 = one per whole CPU requested, at least 1, since onnxruntime's own default counts the node's cores, not the pod's share (default 0). */
   ortIntraOpThreads?: number;
   /** Time the app takes to drain after SIGTERM in ms (SHUTDOWN_GRACE_MS) (default 20000). */
   shutdownGraceMs?: number;
@@ -73,7 +74,7 @@ export class InferenceService extends pulumi.ComponentResource {
     const env: k8s.types.input.core.v1.EnvVar[] = [
       { name: "PORT", value: String(APP_PORT.number) },
       { name: "EXECUTION_PROVIDER", value: args.gpu ? "cuda" : "cpu" },
-      { name: "ORT_INTRA_OP_THREADS", value: String(args.ortIntraOpThreads ?? 0) },
+      { name: "ORT_INTRA_OP_THREADS", value: String(args.ortIntraOpThreads || Math.max(1, Math.floor(cpuCores(args.cpu)))) },
       { name: "MAX_BATCH_SIZE", value: String(args.maxBatchSize ?? 32) },
       { name: "MAX_QUEUE_DELAY_MS", value: String(args.maxQueueDelayMs ?? 5) },
       { name: "SHUTDOWN_GRACE_MS", value: String(shutdownGraceMs) },

@@ -6,6 +6,7 @@
 import prices from "../../infra/prices.json" with { type: "json" };
 import { cheapestGpuType, INSTANCE_TYPES } from "../../infra/instance-types.js";
 import { POOL_LABEL } from "../../infra/gpu-node-pools.js";
+import { cpuCores, gibOf } from "../../infra/quantity.js";
 import type { ProgramRun, RecordedResource } from "./mock-program.js";
 
 export interface CostLine {
@@ -23,14 +24,6 @@ export interface CostEstimate {
 
 const HOURS = prices.hoursPerMonth;
 const A = prices.assumptions;
-
-/** "50Gi" -> 50, "512Mi" -> 0.5, "1Ti" -> 1024 (GiB). */
-export function gibOf(quantity: string): number {
-  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|G|M)?$/.exec(quantity.trim());
-  if (!m) return 0;
-  const factor = { Ki: 1 / 1024 ** 2, Mi: 1 / 1024, Gi: 1, Ti: 1024, M: 1 / 1000, G: 1, "": 1 / 1024 ** 3 }[m[2] ?? ""] ?? 0;
-  return Number(m[1]) * factor;
-}
 
 function instancePrice(type: string): number {
   const t = INSTANCE_TYPES.find((i) => i.name === type);
@@ -51,12 +44,6 @@ function minReplicas(run: ProgramRun, deployment: RecordedResource): number {
     (r) => r.inputs?.kind === "HorizontalPodAutoscaler" && r.inputs.spec?.scaleTargetRef?.name === name,
   );
   return scaler?.inputs.spec.minReplicaCount ?? hpa?.inputs.spec.minReplicas ?? 1;
-}
-
-/** "500m" -> 0.5, "2" -> 2 (vCPU). */
-function cpuOf(quantity: unknown): number {
-  const text = String(quantity ?? "0");
-  return text.endsWith("m") ? Number(text.slice(0, -1)) / 1000 : Number(text) || 0;
 }
 
 interface PoolDemand {
@@ -85,7 +72,7 @@ function demandByPool(run: ProgramRun, pools: RecordedResource[]): Map<string, P
       const had = demand.get(pool) ?? { gpus: 0, vcpu: 0, memoryGiB: 0 };
       demand.set(pool, {
         gpus: had.gpus + (pool === first ? minReplicas(run, d) * gpus : 0),
-        vcpu: Math.max(had.vcpu, cpuOf(requests.cpu)),
+        vcpu: Math.max(had.vcpu, cpuCores(String(requests.cpu ?? "0"))),
         memoryGiB: Math.max(had.memoryGiB, gibOf(String(requests.memory ?? "0"))),
       });
     }

@@ -38,6 +38,7 @@ const BAD: [string, StackName, Record<string, unknown>, RegExp][] = [
   ["an image ref without digest", "staging", { image: { ...stackValue("staging", "image"), ref: "repo/app:latest" } }, /image\.ref: must be pinned by digest: <repository>@sha256:<64 hex> \(got "repo\/app:latest"\)/],
   ["a certificate that is not an ACM ARN", "prod", { loadBalancer: { ...stackValue("prod", "loadBalancer"), certificateArn: "my-cert" } }, /loadBalancer\.certificateArn: must be an ACM certificate ARN \(got "my-cert"\)/],
   ["a wrong type", "dev", { app: { ...stackValue("dev", "app"), cpu: 2 } }, /app\.cpu: .*expected string, received number \(got 2\)/],
+  ["a memory unit on the CPU request", "dev", { app: { ...stackValue("dev", "app"), cpu: "4Gi" } }, /app\.cpu: must be a CPU quantity in cores or millicores such as 2, 1\.5, 500m \(got "4Gi"\)/],
   ["a bad memory quantity", "dev", { app: { ...stackValue("dev", "app"), memory: "lots" } }, /app\.memory: must be a Kubernetes quantity .* \(got "lots"\)/],
   ["GPU pools in the local stack", "local", { gpuPools: [devPool()] }, /gpuPools: the local stack runs on CPU only/],
   ["an NLB in the local stack", "local", { loadBalancer: { type: "nlb" } }, /loadBalancer\.type: "nlb" needs AWS; use "nodePort" or "loadBalancer"/],

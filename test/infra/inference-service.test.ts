@@ -103,6 +103,23 @@ for (const stack of STACKS) {
   });
 }
 
+describe("onnxruntime threads", () => {
+  const threadsIn = (run: ProgramRun) =>
+    Number(app(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "ORT_INTRA_OP_THREADS").value);
+  const devWith = (app: Record<string, unknown>) =>
+    runStack({ stack: "dev", config: { ...readStackConfig(stackFile("dev")).config, "inference-platform:app": { ...stackValue("dev", "app"), ...app } } });
+
+  it("default to one per whole CPU the pod requests, never onnxruntime's count of the node's cores", async () => {
+    const expected = { local: 1, dev: 2, staging: 3, prod: 3 }; // requests: 500m, 2, 3, 3
+    for (const stack of STACKS) assert.equal(threadsIn(await runStack(stack)), expected[stack], stack);
+    assert.equal(threadsIn(await devWith({ cpu: "1500m" })), 1);
+  });
+
+  it("follow app.ortIntraOpThreads when the stack sets it", async () => {
+    assert.equal(threadsIn(await devWith({ ortIntraOpThreads: 6 })), 6);
+  });
+});
+
 describe("image users", () => {
   it("match the USER each Dockerfile declares", () => {
     for (const [variant, file] of Object.entries(DOCKERFILES) as [keyof typeof IMAGE_USER, string][]) {

@@ -2,7 +2,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import prices from "../../../infra/prices.json" with { type: "json" };
-import { estimateMonthlyCost, gibOf } from "../../../scripts/lib/cost-estimate.js";
+import { estimateMonthlyCost } from "../../../scripts/lib/cost-estimate.js";
 import { runStack, stackValue, stackWith, STACKS } from "../../support/pulumi-program.js";
 
 const HOURS = prices.hoursPerMonth;
@@ -75,12 +75,5 @@ describe("monthly cost estimate", () => {
     assert.ok(line(prod, "ElastiCache").low > line(dev, "ElastiCache").low);
     assert.ok(prod.low > dev.low && prod.high > dev.high);
     assert.equal(prod.low, prod.lines.reduce((s, l) => s + l.low, 0));
-  });
-
-  it("reads storage quantities in binary and decimal units", () => {
-    assert.equal(gibOf("50Gi"), 50);
-    assert.equal(gibOf("512Mi"), 0.5);
-    assert.equal(gibOf("1Ti"), 1024);
-    assert.equal(gibOf("lots"), 0);
   });
 });
