@@ -129,7 +129,8 @@ export class Batcher<T, R> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const head = this.queue[0]!;
-    const full = this.takeBatch(false).reduce((n, j) => n + j.rows, 0) >= this.limits.maxBatchSize;
+    // A job that can never batch has no companion to wait for.
+    const full = head.key === undefined || this.takeBatch(false).reduce((n, j) => n + j.rows, 0) >= this.limits.maxBatchSize;
     const wait = head.enqueuedAt + this.limits.maxQueueDelayMs - Date.now();
     if (full || wait <= 0 || this.flushing) {
       void this.runBatch();

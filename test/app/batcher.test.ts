@@ -41,6 +41,15 @@ test("a full batch runs at once, without waiting for the delay", async () => {
   assert.deepEqual(batches, [[1, 2]]);
 });
 
+test("a job that can never batch (no key) runs at once, without waiting for the delay", async () => {
+  const { batcher, batches } = recording({ maxBatchSize: 4, maxQueueDelayMs: 10_000 });
+  const settled: string[] = [];
+  const job = batcher.submit(1, { rows: 1, key: undefined, deadline: soon() }).then(() => settled.push("job"));
+  await Promise.race([job, sleep(1_000).then(() => settled.push("1 s passed"))]);
+  assert.deepEqual(settled, ["job"], "ran before 1 s of a 10 s delay had passed");
+  assert.deepEqual(batches, [[1]]);
+});
+
 test("rows never exceed maxBatchSize; the rest runs in the next batch", async () => {
   const { batcher, batches } = recording({ maxBatchSize: 5 });
   await Promise.all([1, 2, 3, 4].map((p) => batcher.submit(p, { rows: 2, key: "k", deadline: soon() })));
