@@ -15,11 +15,13 @@ export interface CacheKeyParts {
   version: string;
   /** Requested output names; order is kept because it decides the response's order. */
   outputs: readonly string[];
+  /** Outputs returned as binary data (binary tensor extension); they change the cached body. Default none. */
+  binaryOutputs?: ReadonlySet<string>;
   inputs: readonly CacheKeyInput[];
 }
 
 /** Bumped whenever the encoding below changes, so old Redis entries are never read as new ones. */
-const KEY_FORMAT = "v1";
+const KEY_FORMAT = "v2";
 
 // Datatypes whose elements the model sees as 32-bit floats: two different
 // float64 literals that round to the same float32 give the same result, and a
@@ -34,6 +36,9 @@ export function cacheKey(parts: CacheKeyParts): string {
   w.string(parts.version);
   w.count(parts.outputs.length);
   for (const output of parts.outputs) w.string(output);
+  const binary = parts.outputs.filter((o) => parts.binaryOutputs?.has(o));
+  w.count(binary.length);
+  for (const output of binary) w.string(output);
   // Input order carries no meaning in the protocol (inputs are matched by name).
   const inputs = [...parts.inputs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   w.count(inputs.length);

@@ -2,6 +2,7 @@
 // onnxruntime. Everything a client sends is checked here against the model's
 // declared inputs, and every problem becomes a 400 naming what is wrong.
 import { z } from "zod";
+import { decodeBinaryTensor } from "./binary-protocol.js";
 import { flatten } from "./cache-key.js";
 import { badRequest } from "./http-error.js";
 
@@ -68,6 +69,8 @@ const requestParameters = z.looseObject({
   // Triton's schedule-policy extension names it and counts microseconds; clients written for Triton keep working.
   timeout: z.number(TIMEOUT_PARAMETER).int(TIMEOUT_PARAMETER).min(0, TIMEOUT_PARAMETER).max(MAX_TIMEOUT_MS * 1000, TIMEOUT_PARAMETER).optional(),
   cache: z.boolean("cache must be true or false (false skips the result cache)").optional(),
+  // Binary tensor data extension: every output as binary unless the output itself says otherwise.
+  binary_data_output: z.boolean("binary_data_output must be true or false").optional(),
 });
 
 const inferRequestSchema = z.object({
@@ -79,13 +82,14 @@ const inferRequestSchema = z.object({
         name: z.string(),
         shape: z.array(z.number()),
         datatype: z.string(),
-        parameters: parameters.optional(),
-        data: z.unknown(),
+        // binary_data_size: this input's data is that many bytes of the binary section instead of "data".
+        parameters: z.looseObject({ binary_data_size: z.number("binary_data_size must be a whole number of bytes").int("binary_data_size must be a whole number of bytes").min(0, "binary_data_size must be a whole number of bytes").optional() }).optional(),
+        data: z.unknown().optional(),
       }),
     )
     .min(1),
-  // Per-output parameters (binary_data, classification) are accepted and ignored: results are always JSON.
-  outputs: z.array(z.object({ name: z.string(), parameters: parameters.optional() })).optional(),
+  // Other per-output parameters (classification) are accepted and ignored.
+  outputs: z.array(z.object({ name: z.string(), parameters: z.looseObject({ binary_data: z.boolean("binary_data must be true or false").optional() }).optional() })).optional(),
 });
 
 export type InferRequest = z.infer<typeof inferRequestSchema>;
@@ -113,12 +117,14 @@ export function elementCount(shape: readonly number[]): number {
 
 /**
  * Checks the request's inputs against the model's declared inputs and converts their
- * data to typed arrays. Errors name the input and what the model expects.
+ * data to typed arrays, from JSON or, for inputs with `binary_data_size`, from the next
+ * bytes of `binary` in request order. Errors name the input and what the model expects.
  */
-export function toTensors(inputs: InferRequest["inputs"], specs: readonly TensorSpec[], maxElements: number): Tensor[] {
+export function toTensors(inputs: InferRequest["inputs"], specs: readonly TensorSpec[], maxElements: number, binary: Buffer = Buffer.alloc(0)): Tensor[] {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const seen = new Set<string>();
   const tensors: Tensor[] = [];
+  let offset = 0;
   for (const input of inputs) {
     const spec = byName.get(input.name);
     if (!spec) throw badRequest(`unknown input "${input.name}"; the model's inputs are ${specs.map((s) => `"${s.name}"`).join(", ")}`);
@@ -139,11 +145,30 @@ export function toTensors(inputs: InferRequest["inputs"], specs: readonly Tensor
     if (count > maxElements) {
       throw badRequest(`input "${input.name}" shape ${fmtShape(shape)} has ${count} elements, more than the limit of ${maxElements}`);
     }
-    const elements = flatten(input.data);
-    if (elements.length !== count) {
-      throw badRequest(`input "${input.name}" has ${elements.length} data elements but shape ${fmtShape(shape)} needs ${count}`);
+    const size = input.parameters?.binary_data_size;
+    let data: TensorData;
+    if (size === undefined) {
+      if (input.data === undefined) throw badRequest(`input "${input.name}" has no "data" (nor binary_data_size for binary data)`);
+      const elements = flatten(input.data);
+      if (elements.length !== count) {
+        throw badRequest(`input "${input.name}" has ${elements.length} data elements but shape ${fmtShape(shape)} needs ${count}`);
+      }
+      data = convertElements(input.name, spec.datatype, elements);
+    } else {
+      if (input.data !== undefined) throw badRequest(`input "${input.name}" has both "data" and binary_data_size; send its data one way`);
+      if (offset + size > binary.length) {
+        throw badRequest(`input "${input.name}" claims ${size} bytes of binary data but ${binary.length - offset} remain after the JSON header`);
+      }
+      data = decodeBinaryTensor(input.name, spec.datatype, binary.subarray(offset, offset + size));
+      offset += size;
+      if (data.length !== count) {
+        throw badRequest(`input "${input.name}" has ${data.length} binary elements but shape ${fmtShape(shape)} needs ${count}`);
+      }
     }
-    tensors.push({ name: input.name, datatype: spec.datatype, shape: [...shape], data: convertElements(input.name, spec.datatype, elements) });
+    tensors.push({ name: input.name, datatype: spec.datatype, shape: [...shape], data });
+  }
+  if (offset !== binary.length) {
+    throw badRequest(`${binary.length - offset} bytes after the JSON header belong to no input; give each binary input its binary_data_size`);
   }
   const missing = specs.filter((s) => !seen.has(s.name));
   if (missing.length > 0) throw badRequest(`missing input ${missing.map((s) => `"${s.name}"`).join(", ")}; the model needs every declared input`);
@@ -162,6 +187,13 @@ export function selectOutputs(requested: InferRequest["outputs"], specs: readonl
     seen.add(name);
   }
   return requested.map((o) => o.name);
+}
+
+/** Outputs to return as binary: those asking with binary_data, else all when binary_data_output is set. */
+export function binaryOutputs(request: InferRequest, outputs: readonly string[]): Set<string> {
+  const asked = new Map((request.outputs ?? []).map((o) => [o.name, o.parameters?.binary_data]));
+  const all = request.parameters?.binary_data_output ?? false;
+  return new Set(outputs.filter((name) => asked.get(name) ?? all));
 }
 
 const INT_RANGES: Partial<Record<V2Datatype, [number, number]>> = {

@@ -14,7 +14,8 @@ import { HttpError, badRequest } from "./http-error.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ModelRepository, isServing, type ModelVersion } from "./model-repository.js";
-import { MAX_TIMEOUT_MS, parseInferRequest, selectOutputs, toJsonOutputs, toTensors } from "./protocol.js";
+import { BINARY_CONTENT_TYPE, encodeOutputs, HEADER_LENGTH_HEADER, splitInferBody } from "./binary-protocol.js";
+import { binaryOutputs, MAX_TIMEOUT_MS, parseInferRequest, selectOutputs, toTensors } from "./protocol.js";
 
 export const SERVER_NAME = "inference-platform";
 const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
@@ -149,7 +150,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
   }
 
   app.get("/v2", (_req, res) => {
-    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: [] });
+    res.json({ name: SERVER_NAME, version: SERVER_VERSION, extensions: ["binary_tensor_data"] });
   });
 
   const metadata = (req: Request, res: Response) => {
@@ -188,29 +189,43 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     }
     next();
   };
-  const parseJson = express.json({ limit: config.bodyLimitBytes, type: () => true, strict: true });
+  // Raw bytes whatever the content type: a JSON body, or a JSON header followed by binary tensors.
+  const readBody = express.raw({ limit: config.bodyLimitBytes, type: () => true });
 
   const infer = async (req: Request, res: Response) => {
     const arrived = Date.now();
     const v = repository.serving(param(req, "name")!, param(req, "version"));
-    const request = parseInferRequest(req.body);
+    const body = splitInferBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.get(HEADER_LENGTH_HEADER));
+    const request = parseInferRequest(body.json);
     const deadline = arrived + requestTimeout(req.get(TIMEOUT_HEADER), request.parameters?.timeout, config.requestTimeoutMs);
-    const inputs = toTensors(request.inputs, v.session.inputs, config.maxTensorElements);
+    const inputs = toTensors(request.inputs, v.session.inputs, config.maxTensorElements, body.binary);
     const outputs = selectOutputs(request.outputs, v.session.outputs);
-    const compute = async () => Buffer.from(JSON.stringify(toJsonOutputs(await v.runner.infer(inputs, outputs, deadline))));
+    const binary = binaryOutputs(request, outputs);
+    // Cached as one buffer: the outputs' JSON length (4 bytes), their JSON, then their binary data.
+    const compute = async () => {
+      const encoded = encodeOutputs(await v.runner.infer(inputs, outputs, deadline), binary);
+      const json = Buffer.from(encoded.json, "utf8");
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(json.length);
+      return Buffer.concat([length, json, encoded.binary]);
+    };
     // parameters.cache = false asks for a fresh inference (no lookup, no store).
     const useCache = request.parameters?.cache !== false;
-    const key = () => cacheKey({ model: v.name, version: v.version, outputs, inputs });
+    const key = () => cacheKey({ model: v.name, version: v.version, outputs, binaryOutputs: binary, inputs });
     const value = await (useCache ? cache.getOrCompute(key(), compute, isAdmissionFailure).then((r) => r.value) : compute()).catch((err: unknown) => {
       if (err instanceof QueueFullError) throw new HttpError(503, `model "${v.name}" is overloaded: ${err.message}; retry later`, { "Retry-After": "1" });
       if (err instanceof DeadlineExceededError) throw new HttpError(504, err.message);
       throw err;
     });
+    const jsonEnd = 4 + value.readUInt32LE(0);
     const head = JSON.stringify({ model_name: v.name, model_version: v.version, ...(request.id !== undefined ? { id: request.id } : {}) });
-    res.type("application/json").send(`${head.slice(0, -1)},"outputs":${value.toString("utf8")}}`);
+    const header = Buffer.from(`${head.slice(0, -1)},"outputs":${value.toString("utf8", 4, jsonEnd)}}`, "utf8");
+    if (binary.size === 0) return void res.type("application/json").send(header);
+    res.setHeader(HEADER_LENGTH_HEADER, String(header.length));
+    res.type(BINARY_CONTENT_TYPE).send(Buffer.concat([header, value.subarray(jsonEnd)]));
   };
-  app.post("/v2/models/:name/infer", track, parseJson, infer);
-  app.post("/v2/models/:name/versions/:version/infer", track, parseJson, infer);
+  app.post("/v2/models/:name/infer", track, readBody, infer);
+  app.post("/v2/models/:name/versions/:version/infer", track, readBody, infer);
 
   app.use((req, res) => {
     sendError(res, new HttpError(404, `no route for ${req.method} ${req.path}`));
@@ -222,7 +237,6 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     if (err instanceof HttpError) return sendError(res, err);
     const e = err as { type?: string; status?: number; message?: string; limit?: number };
     if (e.type === "entity.too.large") return sendError(res, new HttpError(413, `request body is larger than the limit of ${e.limit} bytes`));
-    if (e.type === "entity.parse.failed") return sendError(res, badRequest(`request body is not valid JSON: ${e.message}`));
     if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return sendError(res, new HttpError(e.status, e.message ?? "bad request"));
     log.error({ err }, "request failed");
     sendError(res, new HttpError(500, `inference failed: ${e.message ?? String(err)}`));

@@ -44,7 +44,7 @@ const CASES: Case[] = [
   { what: "huge dims", body: json({ inputs: [x({ shape: [1e15, 3] })] }), status: 400, error: /elements, more than the limit of 1000$/ },
   { what: "dims overflowing to Infinity", body: json({ inputs: [x({ shape: [1e308, 1e308] })] }), status: 400, error: /invalid dimension|more than the limit/ },
   { what: "data length mismatch", body: json({ inputs: [x({ shape: [2, 3] })] }), status: 400, error: /^input "x" has 3 data elements but shape \[2,3\] needs 6$/ },
-  { what: "data missing", body: json({ inputs: [x({ data: undefined })] }), status: 400, error: /^invalid inference request: inputs\.0\.data: / },
+  { what: "data missing", body: json({ inputs: [x({ data: undefined })] }), status: 400, error: /^input "x" has no "data" \(nor binary_data_size for binary data\)$/ },
   { what: "non-numeric values", body: json({ inputs: [x({ data: [1, "b", 3] })] }), status: 400, error: /^input "x" element 1 must be a finite number for FP32, got "b"$/ },
   { what: "NaN string", body: json({ inputs: [x({ data: ["NaN", 2, 3] })] }), status: 400, error: /element 0 must be a finite number for FP32, got "NaN"/ },
   { what: "Infinity string", body: json({ inputs: [x({ data: [1, "Infinity", 3] })] }), status: 400, error: /element 1 must be a finite number/ },

@@ -28,7 +28,7 @@ test("GET /v2 gives server metadata", async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.name, "inference-platform");
   assert.match(r.body.version, /^\d+\.\d+\.\d+/);
-  assert.deepEqual(r.body.extensions, []);
+  assert.deepEqual(r.body.extensions, ["binary_tensor_data"]);
 });
 
 test("GET /v2/models/{name} gives the latest version's metadata with V2 datatypes and -1 for dynamic dims", async () => {
@@ -99,14 +99,14 @@ test("POST .../infer runs the latest version; .../versions/{v}/infer runs that v
   assert.equal("id" in noId.body, false);
 });
 
-test("outputs selection returns only the named outputs, in the requested order; per-output parameters are ignored", async () => {
+test("outputs selection returns only the named outputs, in the requested order; unknown per-output parameters are ignored", async () => {
   const r = await infer(s, "multi", {
     parameters: { anything: "ignored" },
     inputs: [
       { name: "a", shape: [2, 2], datatype: "FP32", data: [[1, 2], [3, 4]] },
       { name: "b", shape: [2, 2], datatype: "FP32", data: [[10, 0], [0, 10]] },
     ],
-    outputs: [{ name: "argmax", parameters: { binary_data: true } }, { name: "sum", parameters: { classification: 0 } }],
+    outputs: [{ name: "argmax", parameters: { binary_data: false } }, { name: "sum", parameters: { classification: 0 } }],
   });
   assert.equal(r.status, 200);
   assert.deepEqual(r.body.outputs, [

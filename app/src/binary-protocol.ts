@@ -1,0 +1,157 @@
+// The binary tensor data extension of the Open Inference Protocol (as Triton and KServe
+// define it): the JSON header first, then each binary tensor's raw little-endian bytes,
+// with the header's length in Inference-Header-Content-Length. Pure: no HTTP, no onnxruntime.
+import { badRequest } from "./http-error.js";
+import { float16Value, toJsonOutputs, type Tensor, type TensorData, type V2Datatype } from "./protocol.js";
+
+export const HEADER_LENGTH_HEADER = "inference-header-content-length";
+export const BINARY_CONTENT_TYPE = "application/octet-stream";
+
+/** Bytes per element; BYTES elements carry their own 4-byte length prefix instead. */
+const ELEMENT_BYTES: Record<Exclude<V2Datatype, "BYTES">, number> = {
+  BOOL: 1,
+  UINT8: 1,
+  INT8: 1,
+  UINT16: 2,
+  INT16: 2,
+  FP16: 2,
+  UINT32: 4,
+  INT32: 4,
+  FP32: 4,
+  UINT64: 8,
+  INT64: 8,
+  FP64: 8,
+};
+
+/**
+ * Splits a request body into its JSON header and the binary section after it. Without the
+ * header-length header the whole body is JSON; an empty JSON part reads as no body at all.
+ */
+export function splitInferBody(body: Buffer, headerLength: string | undefined): { json: unknown; binary: Buffer } {
+  let jsonEnd = body.length;
+  if (headerLength !== undefined) {
+    jsonEnd = /^\d+$/.test(headerLength.trim()) ? Number(headerLength) : NaN;
+    if (!(jsonEnd <= body.length)) {
+      throw badRequest(`Inference-Header-Content-Length must be an integer 0-${body.length} (the body's length), got "${headerLength}"`);
+    }
+  }
+  const text = body.subarray(0, jsonEnd).toString("utf8");
+  let json: unknown;
+  try {
+    json = text.trim() === "" ? undefined : JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
+  }
+  return { json, binary: body.subarray(jsonEnd) };
+}
+
+/** One input's binary bytes as the typed data its datatype needs; a 400 names what does not fit. */
+export function decodeBinaryTensor(name: string, datatype: V2Datatype, bytes: Buffer): TensorData {
+  if (datatype === "BYTES") return decodeBytesElements(name, bytes);
+  const size = ELEMENT_BYTES[datatype];
+  if (bytes.length % size !== 0) {
+    throw badRequest(`input "${name}" has ${bytes.length} bytes of binary data, not a whole number of ${size}-byte ${datatype} elements`);
+  }
+  // A fresh, aligned copy: typed arrays cannot view a Buffer at an odd offset. Both x86-64
+  // and arm64 are little-endian, the extension's byte order, so the bytes map one to one.
+  const buffer = new Uint8Array(bytes).buffer;
+  const data = typedView(datatype, buffer);
+  const bad = firstInvalid(datatype, data);
+  if (bad !== undefined) throw badRequest(`input "${name}" binary element ${bad} is not a valid ${datatype} value (${datatype === "BOOL" ? "0 or 1" : "finite"})`);
+  return data;
+}
+
+function typedView(datatype: Exclude<V2Datatype, "BYTES">, buffer: ArrayBuffer): Exclude<TensorData, string[]> {
+  switch (datatype) {
+    case "BOOL":
+    case "UINT8":
+      return new Uint8Array(buffer);
+    case "INT8":
+      return new Int8Array(buffer);
+    case "UINT16":
+    case "FP16":
+      return new Uint16Array(buffer);
+    case "INT16":
+      return new Int16Array(buffer);
+    case "UINT32":
+      return new Uint32Array(buffer);
+    case "INT32":
+      return new Int32Array(buffer);
+    case "FP32":
+      return new Float32Array(buffer);
+    case "UINT64":
+      return new BigUint64Array(buffer);
+    case "INT64":
+      return new BigInt64Array(buffer);
+    case "FP64":
+      return new Float64Array(buffer);
+  }
+}
+
+/** Index of the first element the JSON path would refuse too (non-finite floats, BOOL other than 0/1). */
+function firstInvalid(datatype: V2Datatype, data: Exclude<TensorData, string[]>): number | undefined {
+  if (datatype === "BOOL") {
+    const i = (data as Uint8Array).findIndex((v) => v > 1);
+    return i < 0 ? undefined : i;
+  }
+  if (datatype === "FP16") {
+    const i = (data as Uint16Array).findIndex((bits) => !Number.isFinite(float16Value(bits)));
+    return i < 0 ? undefined : i;
+  }
+  if (datatype === "FP32" || datatype === "FP64") {
+    const i = (data as Float32Array).findIndex((v) => !Number.isFinite(v));
+    return i < 0 ? undefined : i;
+  }
+  return undefined;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** BYTES elements: each a 4-byte little-endian length, then that many bytes of UTF-8 text. */
+function decodeBytesElements(name: string, bytes: Buffer): string[] {
+  const elements: string[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    if (at + 4 > bytes.length) throw badRequest(`input "${name}" BYTES element ${elements.length} is cut off inside its 4-byte length prefix`);
+    const length = bytes.readUInt32LE(at);
+    at += 4;
+    if (at + length > bytes.length) throw badRequest(`input "${name}" BYTES element ${elements.length} claims ${length} bytes but only ${bytes.length - at} remain`);
+    try {
+      elements.push(utf8.decode(bytes.subarray(at, at + length)));
+    } catch {
+      // onnxruntime-node takes string tensors as JavaScript strings.
+      throw badRequest(`input "${name}" BYTES element ${elements.length} is not UTF-8 text; this server's string tensors hold text`);
+    }
+    at += length;
+  }
+  return elements;
+}
+
+/** A tensor's raw bytes as the extension lays them out. */
+export function encodeBinaryTensor(t: Tensor): Buffer {
+  if (Array.isArray(t.data)) {
+    const parts = t.data.flatMap((s) => {
+      const text = Buffer.from(s, "utf8");
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(text.length);
+      return [length, text];
+    });
+    return Buffer.concat(parts);
+  }
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * The `outputs` part of a response: JSON for every output, and for those in `binary`
+ * a `binary_data_size` parameter instead of data, their bytes following in order.
+ */
+export function encodeOutputs(tensors: readonly Tensor[], binary: ReadonlySet<string>): { json: string; binary: Buffer } {
+  const blobs: Buffer[] = [];
+  const outputs = tensors.map((t, i) => {
+    if (!binary.has(t.name)) return toJsonOutputs([t])[0]!;
+    const bytes = encodeBinaryTensor(tensors[i]!);
+    blobs.push(bytes);
+    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.length } };
+  });
+  return { json: JSON.stringify(outputs), binary: Buffer.concat(blobs) };
+}
