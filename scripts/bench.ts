@@ -30,14 +30,20 @@ const seconds = benchDuration(process.env.BENCH_DURATION);
 const rawSeconds = Math.max(1, seconds / 2);
 const log = (line = "") => process.stdout.write(`${line}\n`);
 
-/** Request bodies of one [1, inputDim] row each, all different (seeded). */
-function requestBodies(count: number): string[] {
+/** Input rows of [1, inputDim] each, all different (seeded). */
+function requestRows(count: number): number[][] {
   const random = mulberry32(1234);
-  return Array.from({ length: count }, () => {
-    const data = Array.from({ length: MLP.inputDim }, () => Math.round((random() * 2 - 1) * 1e4) / 1e4);
-    return JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, MLP.inputDim], data }] });
-  });
+  return Array.from({ length: count }, () => Array.from({ length: MLP.inputDim }, () => Math.round((random() * 2 - 1) * 1e4) / 1e4));
 }
+
+const jsonBody = (row: number[]) => JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, MLP.inputDim], data: row }] });
+
+// The same rows as binary tensors, outputs in binary too. Every header is the same, so one length fits all.
+const BINARY_HEADER = Buffer.from(
+  JSON.stringify({ inputs: [{ name: "input", datatype: "FP32", shape: [1, MLP.inputDim], parameters: { binary_data_size: MLP.inputDim * 4 } }], parameters: { binary_data_output: true } }),
+);
+const BINARY_HEADERS = { "content-type": "application/octet-stream", "inference-header-content-length": String(BINARY_HEADER.length) };
+const binaryBody = (row: number[]) => Buffer.concat([BINARY_HEADER, Buffer.from(new Float32Array(row).buffer)]);
 
 async function scrape(server: BenchProcess): Promise<string> {
   return (await fetch(`${server.url}/metrics`)).text();
@@ -52,13 +58,19 @@ interface ServerRun extends LoadResult {
 }
 
 /** Load runs at each connection count against one server process (a short warm-up first), each followed by its raw baseline. */
-async function serverRuns(server: BenchProcess, bodies: string[], session: ModelSession): Promise<ServerRun[]> {
+async function serverRuns(
+  server: BenchProcess,
+  bodies: readonly (string | Buffer)[],
+  session: ModelSession,
+  connectionCounts: readonly number[] = CONNECTIONS,
+  headers?: Record<string, string>,
+): Promise<ServerRun[]> {
   const url = `${server.url}/v2/models/${MODEL}/infer`;
-  await load(url, bodies, 16, 1);
+  await load(url, bodies, 16, 1, headers);
   const runs: ServerRun[] = [];
-  for (const connections of CONNECTIONS) {
+  for (const connections of connectionCounts) {
     const before = await scrape(server);
-    const result = await load(url, bodies, connections, seconds);
+    const result = await load(url, bodies, connections, seconds, headers);
     const after = await scrape(server);
     const meanBatch = meanBatchSize(before, after, MODEL);
     const raw = await rawOrtThroughput(session, Math.max(1, Math.round(meanBatch)), rawSeconds);
@@ -86,7 +98,8 @@ async function main(): Promise<void> {
     mkdirSync(path.dirname(modelFile), { recursive: true });
     writeFileSync(modelFile, buildSyntheticMlp(MLP));
     writeFileSync(path.join(repo, MODEL, "config.json"), JSON.stringify(MODEL_LIMITS));
-    const bodies = requestBodies(DISTINCT_BODIES);
+    const rows = requestRows(DISTINCT_BODIES);
+    const bodies = rows.map(jsonBody);
     session = await openBenchSession(modelFile);
 
     // Start to ready, with the bundled model repository (what the image ships).
@@ -108,6 +121,8 @@ async function main(): Promise<void> {
     log("server, batching on (cache off):");
     const onServer = await startServerProcess(main, { ...common, BATCHING: "on" });
     const on = await serverRuns(onServer, bodies, session);
+    log("server, batching on, binary tensors in and out (cache off):");
+    const [binary] = await serverRuns(onServer, rows.map(binaryBody), session, [64], BINARY_HEADERS);
     const onRss = onServer.peakRss();
     await onServer.stop();
 
@@ -149,14 +164,16 @@ async function main(): Promise<void> {
         [
           ...off.map((r) => row("server, batching off", r)),
           ...on.map((r) => row("server, batching on", r)),
+          row("server, on, binary", binary!),
           ["server, cache hits", "64", fmt.rate(hitRun.requestsPerSecond), fmt.ms(hitRun.p50Ms), fmt.ms(hitRun.p99Ms), ...none],
           ["bare Express", "64", fmt.rate(bareRun.requestsPerSecond), fmt.ms(bareRun.p50Ms), fmt.ms(bareRun.p99Ms), ...none],
         ],
       ),
     );
     log(`peak RSS: batching off ${fmt.mib(offRss)}, batching on ${fmt.mib(onRss)}, cache on ${fmt.mib(cacheRss)}`);
-    const failures = [...off, ...on, hitRun, bareRun].reduce((n, r) => n + r.failures, 0);
+    const failures = [...off, ...on, binary!, hitRun, bareRun].reduce((n, r) => n + r.failures, 0);
     log(`failed requests in all runs: ${failures}`);
+    log(`binary vs JSON tensors, batching on, 64 connections: ${(binary!.requestsPerSecond / on.at(-1)!.requestsPerSecond).toFixed(2)}x`);
 
     const on64 = on.at(-1)!;
     const off64 = off.at(-1)!;

@@ -14,14 +14,21 @@ export interface LoadResult {
 
 /**
  * POSTs the bodies in turn (a global rotation, so concurrent requests carry
- * different bodies unless there are fewer bodies than connections).
+ * different bodies unless there are fewer bodies than connections), with `headers`
+ * (default: JSON content type) on every request.
  */
-export async function load(url: string, bodies: readonly string[], connections: number, seconds: number): Promise<LoadResult> {
+export async function load(
+  url: string,
+  bodies: readonly (string | Buffer)[],
+  connections: number,
+  seconds: number,
+  headers: Record<string, string> = { "content-type": "application/json" },
+): Promise<LoadResult> {
   let next = 0;
   const result = await autocannon({
     url,
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers,
     connections,
     duration: seconds,
     requests: [{ setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length]! }) }],

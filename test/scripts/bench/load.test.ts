@@ -39,6 +39,29 @@ describe("bench load", () => {
     }
   });
 
+  it("sends binary bodies byte for byte, with the given headers", async () => {
+    const received: { header: string | undefined; body: Buffer }[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (chunk: Buffer) => chunks.push(chunk));
+      req.on("end", () => {
+        received.push({ header: req.headers["inference-header-content-length"] as string | undefined, body: Buffer.concat(chunks) });
+        res.end("{}");
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const bodies = [Buffer.from([0, 255, 1]), Buffer.from([128, 0])];
+      const result = await load(`http://127.0.0.1:${port}/`, bodies, 2, 0.3, { "inference-header-content-length": "1" });
+      assert.equal(result.failures, 0);
+      assert.ok(received.length > 2);
+      assert.ok(received.every((r) => r.header === "1" && bodies.some((b) => b.equals(r.body))), "every request carried one of the bodies, unaltered");
+    } finally {
+      server.close();
+    }
+  });
+
   it("starts the bare Express endpoint in its own process and answers the fixed body", async () => {
     const bare = await startBareProcess('{"fixed":true}');
     try {
