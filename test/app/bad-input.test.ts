@@ -2,6 +2,7 @@
 // problem, and the server keeps serving afterwards.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { gzipSync } from "node:zlib";
 import { startTestServer, type TestServer } from "./support.js";
 
 let s: TestServer;
@@ -57,6 +58,8 @@ const CASES: Case[] = [
   { what: "timeout parameter negative", body: json({ parameters: { timeout: -1 }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.timeout: timeout is in microseconds/ },
   { what: "timeout parameter as a string", body: json({ parameters: { timeout: "100" }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.timeout: timeout is in microseconds/ },
   { what: "cache parameter not a boolean", body: json({ parameters: { cache: "no" }, inputs: [x()] }), status: 400, error: /^invalid inference request: parameters\.cache: cache must be true or false/ },
+  { what: "gzip bomb (small compressed, over the limit inflated)", body: gzipSync(Buffer.alloc(1_000_000, 0x20)), status: 413, error: /^request body is larger than the limit of 65536 bytes$/, headers: { "content-encoding": "gzip" } },
+  { what: "unknown content encoding", body: json({ inputs: [x()] }), status: 415, error: /unsupported content encoding "zstd-ish"/, headers: { "content-encoding": "zstd-ish" } },
   { what: "bad timeout header", body: json({ inputs: [x()] }), status: 400, error: /^x-request-timeout-ms must be an integer 1-3600000 \(milliseconds\), got "soon"$/, headers: { "x-request-timeout-ms": "soon" } },
   { what: "deeply nested data", body: `{"inputs":[{"name":"x","shape":[1,3],"datatype":"FP32","data":${"[".repeat(5000)}1${"]".repeat(5000)}}]}`, status: 400, error: /data elements/ },
 ];
