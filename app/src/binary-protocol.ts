@@ -155,3 +155,27 @@ export function encodeOutputs(tensors: readonly Tensor[], binary: ReadonlySet<st
   });
   return { json: JSON.stringify(outputs), binary: Buffer.concat(blobs) };
 }
+
+/**
+ * Outputs encoded once, for the result cache and for every response that shares them: the
+ * outputs' JSON length (4 bytes, little-endian), their JSON, then the binary outputs' bytes.
+ */
+export function packOutputs(tensors: readonly Tensor[], binary: ReadonlySet<string>): Buffer {
+  const encoded = encodeOutputs(tensors, binary);
+  const json = Buffer.from(encoded.json, "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(json.length);
+  return Buffer.concat([length, json, encoded.binary]);
+}
+
+/**
+ * A response body from packed outputs under `head` (model_name, model_version, id). With
+ * binary outputs, the JSON header's length goes in Inference-Header-Content-Length.
+ */
+export function responseBody(head: Record<string, unknown>, packed: Buffer, binary: boolean): { body: Buffer; headerLength?: number } {
+  const jsonEnd = 4 + packed.readUInt32LE(0);
+  const outer = JSON.stringify(head);
+  const header = Buffer.from(`${outer.slice(0, -1)},"outputs":${packed.toString("utf8", 4, jsonEnd)}}`, "utf8");
+  if (!binary) return { body: header };
+  return { body: Buffer.concat([header, packed.subarray(jsonEnd)]), headerLength: header.length };
+}

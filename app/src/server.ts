@@ -14,7 +14,7 @@ import { HttpError, badRequest } from "./http-error.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { ModelRepository, isServing, type ModelVersion } from "./model-repository.js";
-import { BINARY_CONTENT_TYPE, encodeOutputs, HEADER_LENGTH_HEADER, splitInferBody } from "./binary-protocol.js";
+import { BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, packOutputs, responseBody, splitInferBody } from "./binary-protocol.js";
 import { binaryOutputs, MAX_TIMEOUT_MS, parseInferRequest, selectOutputs, toTensors } from "./protocol.js";
 
 export const SERVER_NAME = "inference-platform";
@@ -201,14 +201,7 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
     const inputs = toTensors(request.inputs, v.session.inputs, config.maxTensorElements, body.binary);
     const outputs = selectOutputs(request.outputs, v.session.outputs);
     const binary = binaryOutputs(request, outputs);
-    // Cached as one buffer: the outputs' JSON length (4 bytes), their JSON, then their binary data.
-    const compute = async () => {
-      const encoded = encodeOutputs(await v.runner.infer(inputs, outputs, deadline), binary);
-      const json = Buffer.from(encoded.json, "utf8");
-      const length = Buffer.alloc(4);
-      length.writeUInt32LE(json.length);
-      return Buffer.concat([length, json, encoded.binary]);
-    };
+    const compute = async () => packOutputs(await v.runner.infer(inputs, outputs, deadline), binary);
     // parameters.cache = false asks for a fresh inference (no lookup, no store).
     const useCache = request.parameters?.cache !== false;
     const key = () => cacheKey({ model: v.name, version: v.version, outputs, binaryOutputs: binary, inputs });
@@ -217,12 +210,11 @@ export async function startServer(config: AppConfig, options: StartOptions = {})
       if (err instanceof DeadlineExceededError) throw new HttpError(504, err.message);
       throw err;
     });
-    const jsonEnd = 4 + value.readUInt32LE(0);
-    const head = JSON.stringify({ model_name: v.name, model_version: v.version, ...(request.id !== undefined ? { id: request.id } : {}) });
-    const header = Buffer.from(`${head.slice(0, -1)},"outputs":${value.toString("utf8", 4, jsonEnd)}}`, "utf8");
-    if (binary.size === 0) return void res.type("application/json").send(header);
-    res.setHeader(HEADER_LENGTH_HEADER, String(header.length));
-    res.type(BINARY_CONTENT_TYPE).send(Buffer.concat([header, value.subarray(jsonEnd)]));
+    const head = { model_name: v.name, model_version: v.version, ...(request.id !== undefined ? { id: request.id } : {}) };
+    const { body: answer, headerLength } = responseBody(head, value, binary.size > 0);
+    if (headerLength === undefined) return void res.type("application/json").send(answer);
+    res.setHeader(HEADER_LENGTH_HEADER, String(headerLength));
+    res.type(BINARY_CONTENT_TYPE).send(answer);
   };
   app.post("/v2/models/:name/infer", track, readBody, infer);
   app.post("/v2/models/:name/versions/:version/infer", track, readBody, infer);

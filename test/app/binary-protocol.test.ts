@@ -2,7 +2,7 @@
 // bytes, encoding outputs. Byte layouts are written out here, independently of the code.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeBinaryTensor, encodeBinaryTensor, encodeOutputs, splitInferBody } from "../../app/src/binary-protocol.js";
+import { decodeBinaryTensor, encodeBinaryTensor, encodeOutputs, packOutputs, responseBody, splitInferBody } from "../../app/src/binary-protocol.js";
 import { HttpError } from "../../app/src/http-error.js";
 import { binaryOutputs, parseInferRequest, toTensors, type TensorSpec } from "../../app/src/protocol.js";
 
@@ -80,6 +80,18 @@ test("encoded outputs carry binary_data_size instead of data for binary ones, th
     { name: "c", datatype: "FP32", shape: [1], parameters: { binary_data_size: 4 } },
   ]);
   assert.deepEqual(binary, le32(2, -1));
+});
+
+test("packed outputs make the response: JSON alone, or a JSON header whose length is given and the bytes after it", () => {
+  const tensors = [{ name: "y", datatype: "FP32" as const, shape: [1], data: new Float32Array([0.5]) }];
+  const head = { model_name: "m", model_version: "1", id: "r" };
+  const asJson = responseBody(head, packOutputs(tensors, new Set()), false);
+  assert.equal(asJson.headerLength, undefined);
+  assert.deepEqual(JSON.parse(asJson.body.toString()), { ...head, outputs: [{ name: "y", datatype: "FP32", shape: [1], data: [0.5] }] });
+  const asBinary = responseBody(head, packOutputs(tensors, new Set(["y"])), true);
+  const split = asBinary.headerLength!;
+  assert.deepEqual(JSON.parse(asBinary.body.subarray(0, split).toString()), { ...head, outputs: [{ name: "y", datatype: "FP32", shape: [1], parameters: { binary_data_size: 4 } }] });
+  assert.deepEqual(asBinary.body.subarray(split), le32(0.5));
 });
 
 const SPECS: TensorSpec[] = [
