@@ -58,11 +58,10 @@ export interface Tensor {
   data: TensorData;
 }
 
-const parameters = z.record(z.string(), z.unknown());
-
 /** The longest deadline a request may ask for, in milliseconds (one hour). */
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT_PARAMETER = `timeout is in microseconds: an integer 0-${MAX_TIMEOUT_MS * 1000} (0 = the server's default)`;
+const BINARY_SIZE = "binary_data_size must be a whole number of bytes";
 
 /** Request-level parameters that mean something here; other keys are accepted and ignored. */
 const requestParameters = z.looseObject({
@@ -83,7 +82,7 @@ const inferRequestSchema = z.object({
         shape: z.array(z.number()),
         datatype: z.string(),
         // binary_data_size: this input's data is that many bytes of the binary section instead of "data".
-        parameters: z.looseObject({ binary_data_size: z.number("binary_data_size must be a whole number of bytes").int("binary_data_size must be a whole number of bytes").min(0, "binary_data_size must be a whole number of bytes").optional() }).optional(),
+        parameters: z.looseObject({ binary_data_size: z.number(BINARY_SIZE).int(BINARY_SIZE).min(0, BINARY_SIZE).optional() }).optional(),
         data: z.unknown().optional(),
       }),
     )
