@@ -13,7 +13,7 @@ import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-
 import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
-import { openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
+import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
 
 const MODEL = "mlp";
@@ -91,7 +91,8 @@ async function main(): Promise<void> {
   try {
     log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg()[0]!.toFixed(1)}, ${seconds} s per load run`);
     log(`model: synthetic MLP ${JSON.stringify(MLP)}, limits ${JSON.stringify(MODEL_LIMITS)}`);
-    log(`onnxruntime threads (server and raw alike; 0 = onnxruntime's default): ORT_INTRA_OP_THREADS=${process.env.ORT_INTRA_OP_THREADS ?? 0}, ORT_INTER_OP_THREADS=${process.env.ORT_INTER_OP_THREADS ?? 0}`);
+    const threads = benchThreads();
+    log(`onnxruntime threads (server and raw alike; 0 = onnxruntime's default): ORT_INTRA_OP_THREADS=${threads.intraOpThreads}, ORT_INTER_OP_THREADS=${threads.interOpThreads}`);
     const main = compileApp(tmp);
     const repo = path.join(tmp, "models");
     const modelFile = path.join(repo, MODEL, "1", "model.onnx");

@@ -14,9 +14,14 @@ export interface RawOrtResult {
   msPerRun: number;
 }
 
-export async function openBenchSession(file: string): Promise<ModelSession> {
+/** The onnxruntime thread settings the server reads from this environment (0 = onnxruntime's default). */
+export function benchThreads(): { intraOpThreads: number; interOpThreads: number } {
   const { intraOpThreads, interOpThreads } = loadConfig(process.env);
-  return openSession(file, { provider: "cpu", intraOpThreads, interOpThreads }, pino({ level: "silent" }));
+  return { intraOpThreads, interOpThreads };
+}
+
+export async function openBenchSession(file: string): Promise<ModelSession> {
+  return openSession(file, { provider: "cpu", ...benchThreads() }, pino({ level: "silent" }));
 }
 
 /** Runs the model back to back on random [batchSize, dim] inputs for about `seconds`. */
