@@ -149,7 +149,8 @@ test("an identical request coalesced with one whose deadline expires is not answ
   const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 300 } } });
   try {
     const hasty = infer(s, "adder", adderBody(5), { "x-request-timeout-ms": "30" });
-    await sleep(10); // the patient request joins the hasty one's computation
+    // Only once the hasty request is queued does the patient one join its computation.
+    while ((await metricValue(s.url, 'inference_queue_depth{model="adder"}')) < 1) await sleep(1);
     const patient = await infer(s, "adder", adderBody(5));
     assert.equal((await hasty).status, 504);
     assert.equal(patient.status, 200);
