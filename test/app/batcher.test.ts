@@ -50,6 +50,14 @@ test("a job that can never batch (no key) runs at once, without waiting for the 
   assert.deepEqual(batches, [[1]]);
 });
 
+test("with no delay a lone job runs at once, and the jobs that arrive during its run form the next batch", async () => {
+  const { batcher, batches } = recording({ maxBatchSize: 8, maxQueueDelayMs: 0 }, 50);
+  const first = batcher.submit(1, { rows: 1, key: "k", deadline: soon() }); // running from here on
+  const later = [2, 3, 4].map((p) => batcher.submit(p, { rows: 1, key: "k", deadline: soon() }));
+  assert.deepEqual(await Promise.all([first, ...later]), [2, 4, 6, 8]);
+  assert.deepEqual(batches, [[1], [2, 3, 4]]);
+});
+
 test("rows never exceed maxBatchSize; the rest runs in the next batch", async () => {
   const { batcher, batches } = recording({ maxBatchSize: 5 });
   await Promise.all([1, 2, 3, 4].map((p) => batcher.submit(p, { rows: 2, key: "k", deadline: soon() })));
