@@ -7,20 +7,22 @@ import { float16Value, toJsonOutputs, type Tensor, type TensorData, type V2Datat
 export const HEADER_LENGTH_HEADER = "inference-header-content-length";
 export const BINARY_CONTENT_TYPE = "application/octet-stream";
 
-/** Bytes per element; BYTES elements carry their own 4-byte length prefix instead. */
-const ELEMENT_BYTES: Record<Exclude<V2Datatype, "BYTES">, number> = {
-  BOOL: 1,
-  UINT8: 1,
-  INT8: 1,
-  UINT16: 2,
-  INT16: 2,
-  FP16: 2,
-  UINT32: 4,
-  INT32: 4,
-  FP32: 4,
-  UINT64: 8,
-  INT64: 8,
-  FP64: 8,
+type NumericData = Exclude<TensorData, string[]>;
+
+/** Storage of each fixed-size datatype (as the JSON path builds it); its BYTES_PER_ELEMENT is the element's wire size. */
+const STORAGE: Record<Exclude<V2Datatype, "BYTES">, { readonly BYTES_PER_ELEMENT: number; new (buffer: ArrayBuffer): NumericData }> = {
+  BOOL: Uint8Array,
+  UINT8: Uint8Array,
+  INT8: Int8Array,
+  UINT16: Uint16Array,
+  INT16: Int16Array,
+  FP16: Uint16Array,
+  UINT32: Uint32Array,
+  INT32: Int32Array,
+  FP32: Float32Array,
+  UINT64: BigUint64Array,
+  INT64: BigInt64Array,
+  FP64: Float64Array,
 };
 
 /**
@@ -48,48 +50,21 @@ export function splitInferBody(body: Buffer, headerLength: string | undefined): 
 /** One input's binary bytes as the typed data its datatype needs; a 400 names what does not fit. */
 export function decodeBinaryTensor(name: string, datatype: V2Datatype, bytes: Buffer): TensorData {
   if (datatype === "BYTES") return decodeBytesElements(name, bytes);
-  const size = ELEMENT_BYTES[datatype];
+  const storage = STORAGE[datatype];
+  const size = storage.BYTES_PER_ELEMENT;
   if (bytes.length % size !== 0) {
     throw badRequest(`input "${name}" has ${bytes.length} bytes of binary data, not a whole number of ${size}-byte ${datatype} elements`);
   }
   // A fresh, aligned copy: typed arrays cannot view a Buffer at an odd offset. Both x86-64
   // and arm64 are little-endian, the extension's byte order, so the bytes map one to one.
-  const buffer = new Uint8Array(bytes).buffer;
-  const data = typedView(datatype, buffer);
+  const data = new storage(new Uint8Array(bytes).buffer);
   const bad = firstInvalid(datatype, data);
   if (bad !== undefined) throw badRequest(`input "${name}" binary element ${bad} is not a valid ${datatype} value (${datatype === "BOOL" ? "0 or 1" : "finite"})`);
   return data;
 }
 
-function typedView(datatype: Exclude<V2Datatype, "BYTES">, buffer: ArrayBuffer): Exclude<TensorData, string[]> {
-  switch (datatype) {
-    case "BOOL":
-    case "UINT8":
-      return new Uint8Array(buffer);
-    case "INT8":
-      return new Int8Array(buffer);
-    case "UINT16":
-    case "FP16":
-      return new Uint16Array(buffer);
-    case "INT16":
-      return new Int16Array(buffer);
-    case "UINT32":
-      return new Uint32Array(buffer);
-    case "INT32":
-      return new Int32Array(buffer);
-    case "FP32":
-      return new Float32Array(buffer);
-    case "UINT64":
-      return new BigUint64Array(buffer);
-    case "INT64":
-      return new BigInt64Array(buffer);
-    case "FP64":
-      return new Float64Array(buffer);
-  }
-}
-
 /** Index of the first element the JSON path would refuse too (non-finite floats, BOOL other than 0/1). */
-function firstInvalid(datatype: V2Datatype, data: Exclude<TensorData, string[]>): number | undefined {
+function firstInvalid(datatype: V2Datatype, data: NumericData): number | undefined {
   if (datatype === "BOOL") {
     const i = (data as Uint8Array).findIndex((v) => v > 1);
     return i < 0 ? undefined : i;
