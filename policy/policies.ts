@@ -2,7 +2,7 @@
 // validation. Every policy is mandatory by default; policy/config/<stack>.json turns off the ones
 // an environment does not need (e.g. digest pinning in local and dev).
 import type { PolicyResource, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import * as checks from "./checks.js";
+import * as checks from "./checks";
 
 function subjectOfResource(args: ResourceValidationArgs): checks.Subject {
   return { type: args.type, name: args.name, props: args.props, protect: args.opts.protect };
