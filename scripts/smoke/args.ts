@@ -1,8 +1,16 @@
 // Command line of `npm run smoke`: parsed and validated before any request is sent.
-import { parseArgs } from "node:util";
+import { integerOption, stackArg, UsageError, type CommandSpec } from "../lib/cli-args.js";
 import { defaultSmokeOptions, SMOKE_DEFAULTS, type SmokeOptions } from "./smoke.js";
+import { smokeTokenVariable } from "./token.js";
 
-export const SMOKE_USAGE = `usage: npm run smoke -- <endpoint-url> [options]
+export { UsageError };
+
+export const SMOKE: CommandSpec = {
+  command: "npm run smoke",
+  usage: `usage: npm run smoke -- <endpoint-url> [options]
+  --stack NAME          the stack behind the endpoint: its token is ${smokeTokenVariable("<stack>")} (e.g. ${smokeTokenVariable("prod")})
+  --wait-ready-s S      first wait up to S seconds for /v2/health/ready to answer 200 (a new load balancer's
+                        DNS and targets take minutes; default 0: no wait, at most 3600)
   --model NAME          model to query (default ${SMOKE_DEFAULTS.model})
   --input NAME          its BYTES input (default ${SMOKE_DEFAULTS.inputName})
   --text TEXT           text for the inference
@@ -11,46 +19,34 @@ export const SMOKE_USAGE = `usage: npm run smoke -- <endpoint-url> [options]
   --max-p99-ms MS       latency budget of the burst (default ${SMOKE_DEFAULTS.maxP99Ms})
   --timeout-ms MS       per-request timeout (default ${SMOKE_DEFAULTS.timeoutMs})
   --report FILE         also write the JSON report to FILE
-environment: SMOKE_TOKEN  bearer token when the endpoint has auth on`;
-
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-function integer(flag: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new UsageError(`--${flag} must be an integer ${min}-${max}, got "${raw}"`);
-  return n;
-}
+An https endpoint must present a certificate valid for its host name.
+environment: SMOKE_TOKEN (without --stack) or ${smokeTokenVariable("<stack>")}: bearer token when the endpoint has auth on
+exit status: 0 passed, 1 a check failed, 2 bad command line`,
+  positionals: [1, 1],
+  options: {
+    stack: { type: "string" },
+    "wait-ready-s": { type: "string" },
+    model: { type: "string" },
+    input: { type: "string" },
+    text: { type: "string" },
+    requests: { type: "string" },
+    connections: { type: "string" },
+    "max-p99-ms": { type: "string" },
+    "timeout-ms": { type: "string" },
+    report: { type: "string" },
+  },
+};
 
 export interface SmokeCommand {
   options: SmokeOptions;
+  /** Seconds to wait for readiness before the checks (0: none). */
+  waitReadyS: number;
   reportFile?: string;
 }
 
-export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeCommand {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        model: { type: "string" },
-        input: { type: "string" },
-        text: { type: "string" },
-        requests: { type: "string" },
-        connections: { type: "string" },
-        "max-p99-ms": { type: "string" },
-        "timeout-ms": { type: "string" },
-        report: { type: "string" },
-      },
-    });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1) throw new UsageError(`expected exactly one endpoint URL, got ${positionals.length}`);
+/** The parsed values of SMOKE (see parseCommand) into what the smoke test runs. */
+export function smokeCommand(values: Record<string, string | boolean | undefined>, positionals: string[], env: Record<string, string | undefined>): SmokeCommand {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
   const baseUrl = positionals[0]!;
   let url: URL;
   try {
@@ -59,19 +55,22 @@ export function parseSmokeArgs(argv: string[], env: NodeJS.ProcessEnv): SmokeCom
     throw new UsageError(`endpoint "${baseUrl}" is not a URL; expected http(s)://host[:port][/prefix]`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`endpoint "${baseUrl}" must be http or https`);
-  const text = values.text ?? SMOKE_DEFAULTS.text;
+  const text = str("text") ?? SMOKE_DEFAULTS.text;
   if (text.length === 0) throw new UsageError("--text must not be empty");
+  const stack = str("stack") === undefined ? undefined : stackArg("--stack", str("stack"));
+  const report = str("report");
   return {
     options: {
-      ...defaultSmokeOptions(baseUrl, env),
-      model: values.model ?? SMOKE_DEFAULTS.model,
-      inputName: values.input ?? SMOKE_DEFAULTS.inputName,
+      ...defaultSmokeOptions(baseUrl, env, stack),
+      model: str("model") ?? SMOKE_DEFAULTS.model,
+      inputName: str("input") ?? SMOKE_DEFAULTS.inputName,
       text,
-      burstRequests: integer("requests", values.requests, SMOKE_DEFAULTS.burstRequests, 0, 5000),
-      burstConnections: integer("connections", values.connections, SMOKE_DEFAULTS.burstConnections, 1, 64),
-      maxP99Ms: integer("max-p99-ms", values["max-p99-ms"], SMOKE_DEFAULTS.maxP99Ms, 1, 600_000),
-      timeoutMs: integer("timeout-ms", values["timeout-ms"], SMOKE_DEFAULTS.timeoutMs, 100, 600_000),
+      burstRequests: integerOption("requests", str("requests"), SMOKE_DEFAULTS.burstRequests, 0, 5000),
+      burstConnections: integerOption("connections", str("connections"), SMOKE_DEFAULTS.burstConnections, 1, 64),
+      maxP99Ms: integerOption("max-p99-ms", str("max-p99-ms"), SMOKE_DEFAULTS.maxP99Ms, 1, 600_000),
+      timeoutMs: integerOption("timeout-ms", str("timeout-ms"), SMOKE_DEFAULTS.timeoutMs, 100, 600_000),
     },
-    ...(values.report ? { reportFile: values.report } : {}),
+    waitReadyS: integerOption("wait-ready-s", str("wait-ready-s"), 0, 0, 3600),
+    ...(report ? { reportFile: report } : {}),
   };
 }

@@ -2,6 +2,8 @@
 // liveness, readiness, the model's readiness and metadata, one real inference, then a short
 // bounded burst whose errors and tail latency decide. The report's `passed` gates promotion.
 import autocannon from "autocannon";
+import { checkCertificate } from "./tls.js";
+import { smokeToken } from "./token.js";
 
 export interface SmokeOptions {
   /** Endpoint root, e.g. https://infer.example.com (no trailing /v2). */
@@ -34,9 +36,10 @@ export const SMOKE_DEFAULTS = {
   timeoutMs: 10_000,
 } satisfies Partial<SmokeOptions>;
 
-/** The default smoke test of an endpoint, with SMOKE_TOKEN as its bearer token when set. */
-export function defaultSmokeOptions(baseUrl: string, env: Record<string, string | undefined>): SmokeOptions {
-  return { ...SMOKE_DEFAULTS, baseUrl, ...(env.SMOKE_TOKEN ? { token: env.SMOKE_TOKEN } : {}) };
+/** The default smoke test of an endpoint, with the stack's own bearer token when set (token.ts). */
+export function defaultSmokeOptions(baseUrl: string, env: Record<string, string | undefined>, stack?: string): SmokeOptions {
+  const token = smokeToken(stack, env);
+  return { ...SMOKE_DEFAULTS, baseUrl, ...(token ? { token } : {}) };
 }
 
 export interface SmokeCheck {
@@ -188,6 +191,7 @@ async function burst(opts: SmokeOptions): Promise<BurstFigures> {
 export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   const model = encodeURIComponent(opts.model);
   const checks: SmokeCheck[] = [];
+  if (new URL(opts.baseUrl).protocol === "https:") checks.push(await checkCertificate(opts.baseUrl, { timeoutMs: opts.timeoutMs }));
   for (const path of ["v2/health/live", "v2/health/ready", `v2/models/${model}/ready`]) {
     checks.push(await check(path, async () => expectStatus(path, await request(opts, path)), "200"));
   }

@@ -4,7 +4,8 @@ import { once } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseSmokeArgs, UsageError } from "../../scripts/smoke/args.js";
+import { parseCommand } from "../../scripts/lib/cli-args.js";
+import { SMOKE, smokeCommand, UsageError } from "../../scripts/smoke/args.js";
 import {
   burstProblem,
   inferRequest,
@@ -78,15 +79,38 @@ describe("smoke test report", () => {
   });
 
   it("parses its command line and refuses bad values with the allowed range", () => {
+    const parseSmokeArgs = (argv: string[], env: Record<string, string>) => {
+      const parsed = parseCommand(SMOKE, argv);
+      assert.notEqual(parsed, "help");
+      if (parsed === "help") throw new Error("unreachable");
+      return smokeCommand(parsed.values, parsed.positionals, env);
+    };
     const cmd = parseSmokeArgs(["http://127.0.0.1:8080", "--requests", "10", "--report", "r.json"], { SMOKE_TOKEN: "t" });
     assert.equal(cmd.options.burstRequests, 10);
     assert.equal(cmd.options.token, "t");
     assert.equal(cmd.reportFile, "r.json");
     assert.equal(cmd.options.model, "spam-classifier");
+    assert.equal(cmd.waitReadyS, 0, "no readiness wait unless asked");
+    assert.equal(parseSmokeArgs(["http://x", "--wait-ready-s", "900"], {}).waitReadyS, 900);
     assert.throws(() => parseSmokeArgs(["http://x", "--requests=-1"], {}), (e: unknown) => e instanceof UsageError && /--requests must be an integer 0-5000, got "-1"/.test(e.message));
+    assert.throws(() => parseSmokeArgs(["http://x", "--wait-ready-s", "soon"], {}), /--wait-ready-s must be an integer 0-3600, got "soon"/);
     assert.throws(() => parseSmokeArgs(["ftp://x"], {}), /must be http or https/);
-    assert.throws(() => parseSmokeArgs([], {}), /exactly one endpoint URL/);
+    assert.throws(() => parseSmokeArgs([], {}), /expected 1 argument, got 0/);
     assert.throws(() => parseSmokeArgs(["http://x", "--bogus"], {}), UsageError);
+    assert.throws(() => parseSmokeArgs(["http://x", "--stack", "qa"], {}), /unknown --stack stack "qa"; known stacks: dev, local, prod, staging/);
+  });
+
+  it("sends each stack's own token: SMOKE_TOKEN_<STACK> with --stack, SMOKE_TOKEN only for a bare URL", () => {
+    const env = { SMOKE_TOKEN: "shared", SMOKE_TOKEN_DEV: "dev-token", SMOKE_TOKEN_PROD: "prod-token" };
+    const token = (argv: string[], e: Record<string, string> = env) => {
+      const parsed = parseCommand(SMOKE, argv);
+      if (parsed === "help") throw new Error("unreachable");
+      return smokeCommand(parsed.values, parsed.positionals, e).options.token;
+    };
+    assert.equal(token(["http://x", "--stack", "dev"]), "dev-token");
+    assert.equal(token(["http://x", "--stack", "org/project/prod"]), "prod-token");
+    assert.equal(token(["http://x", "--stack", "staging"]), undefined, "never another stack's token, nor the shared one");
+    assert.equal(token(["http://x"]), "shared");
   });
 });
 
@@ -170,10 +194,10 @@ describe("npm run smoke exit code", () => {
     assert.match(out, /FAILED/);
   });
 
-  it("exits 2 with usage on a bad command line", () => {
+  it("exits 2 with one line on a bad command line", () => {
     const res = smoke(["not a url"]);
     assert.equal(res.status, 2);
-    assert.match(res.stderr, /is not a URL/);
-    assert.match(res.stderr, /usage: npm run smoke/);
+    assert.equal(res.stderr.trim().split("\n").length, 1);
+    assert.match(res.stderr, /^npm run smoke: endpoint "not a url" is not a URL; expected http\(s\):\/\/host\[:port\]\[\/prefix\] \(npm run smoke -- --help shows the usage\)/);
   });
 });
