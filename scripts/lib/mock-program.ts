@@ -221,12 +221,21 @@ type Rpc = (req: any, cb: (err: any, res: any) => void) => Promise<void> | void;
 
 let runCount = 0;
 
+/** A run whose mocks are installed: import the program (or let a loader do it), then `finish` with its exports. */
+export interface PreparedRun {
+  stack: string;
+  /** Records what the program registered and exported; `exports` are the program's module exports (or a loader's stack outputs). */
+  finish(exports: Record<string, unknown>): Promise<ProgramRun>;
+  /** What had been registered so far (for reporting a failed program). */
+  registered(): RecordedResource[];
+}
+
 /**
- * Runs the program once for a stack and returns what it registered and exported.
- * Runs are sequential by nature (the Pulumi runtime is process-global): await one
- * before starting the next.
+ * Installs the mocks and the stack's config for one run and records every registration from then
+ * on. `runProgram` imports the program itself; a test of Pulumi's own loader (cmd/run) lets the
+ * loader import it instead.
  */
-export async function runProgram(source: StackSource, entry = path.join(REPO_ROOT, "infra/index.ts")): Promise<ProgramRun> {
+export async function prepareRun(source: StackSource): Promise<PreparedRun> {
   const { stack, config, secretKeys } =
     typeof source === "string"
       ? { stack: source, ...readStackConfig(stackFile(source)) }
@@ -283,18 +292,34 @@ export async function runProgram(source: StackSource, entry = path.join(REPO_ROO
       });
   }
 
-  const url = `${pathToFileURL(entry).href}?stack=${encodeURIComponent(stack)}&run=${++runCount}`;
+  return {
+    stack,
+    registered: () => [...recorded.values()],
+    finish: async (exports) => {
+      const outputs: Record<string, unknown> = {};
+      const secretOutputs: string[] = [];
+      for (const [k, v] of Object.entries(exports)) {
+        outputs[k] = await settle(v);
+        if (pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))) secretOutputs.push(k);
+      }
+      await waitForRPCs();
+      return { stack, config, resources: [...recorded.values()], outputs, secretOutputs };
+    },
+  };
+}
+
+/**
+ * Runs the program once for a stack and returns what it registered and exported.
+ * Runs are sequential by nature (the Pulumi runtime is process-global): await one
+ * before starting the next.
+ */
+export async function runProgram(source: StackSource, entry = path.join(REPO_ROOT, "infra/index.ts")): Promise<ProgramRun> {
+  const run = await prepareRun(source);
+  const url = `${pathToFileURL(entry).href}?stack=${encodeURIComponent(run.stack)}&run=${++runCount}`;
   const mod = (await import(url).catch(async (err: unknown) => {
     // Say what had been registered when the program failed: a config error must come before any resource.
     await waitForRPCs();
-    throw Object.assign(err as Error, { registeredBeforeFailure: [...recorded.values()] });
+    throw Object.assign(err as Error, { registeredBeforeFailure: run.registered() });
   })) as Record<string, unknown>;
-  const outputs: Record<string, unknown> = {};
-  const secretOutputs: string[] = [];
-  for (const [k, v] of Object.entries(mod)) {
-    outputs[k] = await settle(v);
-    if (pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))) secretOutputs.push(k);
-  }
-  await waitForRPCs();
-  return { stack, config, resources: [...recorded.values()], outputs, secretOutputs };
+  return run.finish(mod);
 }
