@@ -4,7 +4,7 @@
 // stops the program before any resource exists, with one message naming the key,
 // the value and what is allowed.
 import { z } from "zod";
-import { GPU_FAMILIES, gpuCountsOf } from "./instance-types.js";
+import { GPU_FAMILIES, gpuCountsOf } from "./cluster/instance-types.js";
 
 export const PROJECT = "inference-platform";
 

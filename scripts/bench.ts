@@ -8,7 +8,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { ModelSession } from "../app/src/session.js";
+import type { ModelSession } from "../app/src/core/session.js";
 import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-mlp.js";
 import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";

@@ -3,7 +3,7 @@
 // resource tree (type, name, key settings) and an estimated monthly cost. Needs no
 // credentials, no Pulumi CLI and no cloud.
 import path from "node:path";
-import prices from "../infra/prices.json" with { type: "json" };
+import prices from "../infra/cluster/prices.json" with { type: "json" };
 import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
 

@@ -4,7 +4,26 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import type { CacheSettings } from "./cache.js";
+
+/** The result cache (cache/result-cache.ts). */
+export interface CacheSettings {
+  /** false = no storage; concurrent identical requests are still coalesced. */
+  enabled: boolean;
+  /** redis:// or rediss:// URL; when set, Redis replaces the in-memory LRU. */
+  redisUrl?: string;
+  /** Entry lifetime in seconds (memory and Redis); 0 = until evicted. */
+  ttlSeconds: number;
+  /** Byte budget of the in-memory LRU (values plus keys). */
+  memoryMaxBytes: number;
+  /** Per-command Redis timeout in milliseconds. */
+  redisTimeoutMs: number;
+  /** PEM CA to trust for rediss:// in addition to the system roots. Default: system roots only. */
+  redisTlsCa?: string | Buffer;
+  /** Consecutive backend failures that open the circuit breaker. Default 3. */
+  breakerThreshold?: number;
+  /** Milliseconds the breaker skips the backend before probing again. Default 5000. */
+  breakerCooldownMs?: number;
+}
 
 export type ExecutionProvider = "cpu" | "cuda";
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";

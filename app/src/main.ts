@@ -1,7 +1,7 @@
 // Entry point: settings from the environment, the server, and a graceful SIGTERM.
+import { startApp } from "./app.js";
 import { ConfigError, loadConfig, type AppConfig } from "./config.js";
-import { createLogger, drainLogs } from "./logger.js";
-import { startServer } from "./server.js";
+import { createLogger, drainLogs } from "./observability/logger.js";
 
 let config: AppConfig;
 try {
@@ -16,7 +16,7 @@ try {
 const logger = createLogger(config.logLevel);
 process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
 
-const server = await startServer(config, { logger }).catch((err: Error) => {
+const app = await startApp(config, { logger }).catch((err: Error) => {
   logger.fatal({ err: err.message }, "server failed to start");
   process.exit(1);
 });
@@ -29,7 +29,7 @@ const shutdown = (signal: string) => {
     // thread aborts inside the native binding; this ends the same way Kubernetes would.
     void drainLogs(logger).then(() => process.kill(process.pid, "SIGKILL"));
   }, config.shutdownGraceMs);
-  server.close().then(
+  app.close().then(
     () => {
       clearTimeout(force);
       process.exit(0);

@@ -3,7 +3,7 @@
 // the server reads from the same environment, so both run onnxruntime alike.
 import { pino } from "pino";
 import { loadConfig } from "../../app/src/config.js";
-import { openSession, type ModelSession } from "../../app/src/session.js";
+import { openSession, type ModelSession } from "../../app/src/core/session.js";
 import { mulberry32 } from "../models/prng.js";
 
 export interface RawOrtResult {

@@ -3,10 +3,10 @@
 // that costs money shows up here once its type is priced. Low = the least the stack
 // runs (minimum replicas, spot where allowed); high = every pool at its limit at
 // on-demand prices.
-import prices from "../../infra/prices.json" with { type: "json" };
-import { cheapestGpuType, INSTANCE_TYPES } from "../../infra/instance-types.js";
-import { POOL_LABEL } from "../../infra/gpu-node-pools.js";
-import { cpuCores, gibOf } from "../../infra/quantity.js";
+import prices from "../../infra/cluster/prices.json" with { type: "json" };
+import { cheapestGpuType, INSTANCE_TYPES } from "../../infra/cluster/instance-types.js";
+import { POOL_LABEL } from "../../infra/cluster/gpu-node-pools.js";
+import { cpuCores, gibOf } from "../../infra/serving/quantity.js";
 import type { ProgramRun, RecordedResource } from "./mock-program.js";
 
 export interface CostLine {

@@ -1,6 +1,6 @@
 // Command lines of `npm run promote` and `npm run rollback`, validated before any stack is touched.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { isDigest, ReleaseError } from "./history.js";
+import { isDigest, ReleaseError } from "../../infra/delivery/release-history.js";
 
 const STACK = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
 

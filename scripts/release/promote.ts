@@ -1,6 +1,6 @@
 // `npm run promote -- <from> <to>`: deploys the digest the source stack runs to the target stack,
 // without rebuilding, after smoke-testing the source and finding the digest in its registry.
-import { planPromotion, ReleaseError } from "./history.js";
+import { planPromotion, ReleaseError } from "../../infra/delivery/release-history.js";
 import { imageExists } from "./registry.js";
 import { parsePromoteArgs, runCommand } from "./cli.js";
 import { deployRelease, readStackRelease } from "./stacks.js";

@@ -1,7 +1,7 @@
 // Does a registry still hold an image digest? Promotion and rollback ask before deploying one,
 // because a digest expired by an ECR lifecycle rule would leave pods in ImagePullBackOff.
 import { execFile } from "node:child_process";
-import { isDigest, ReleaseError } from "./history.js";
+import { isDigest, ReleaseError } from "../../infra/delivery/release-history.js";
 
 export interface ImageRef {
   /** Registry host (with port), e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com or localhost:5000. */

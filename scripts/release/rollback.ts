@@ -1,6 +1,6 @@
 // `npm run rollback -- <stack> [release]`: redeploys an earlier release's digest, no rebuild.
 // Without a release it returns to the previous one that was never rolled back itself.
-import { planRollback, ReleaseError } from "./history.js";
+import { planRollback, ReleaseError } from "../../infra/delivery/release-history.js";
 import { imageExists } from "./registry.js";
 import { parseRollbackArgs, runCommand } from "./cli.js";
 import { deployRelease, readStackRelease } from "./stacks.js";

@@ -5,7 +5,7 @@
 import { isMap, parseDocument } from "yaml";
 import { PROJECT } from "../../infra/config.js";
 import { parseImageRef } from "./registry.js";
-import { ReleaseError } from "./history.js";
+import { ReleaseError } from "../../infra/delivery/release-history.js";
 
 /** The image config key in a stack file. */
 export const IMAGE_CONFIG_KEY = `${PROJECT}:image`;

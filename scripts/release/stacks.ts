@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
-import { type Release, ReleaseError, stackReleaseFromOutputs, type StackRelease } from "./history.js";
+import { type Release, ReleaseError, stackReleaseFromOutputs, type StackRelease } from "../../infra/delivery/release-history.js";
 import { pinImageInStackFile, stackFileName } from "./stack-file.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");

@@ -2,7 +2,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { loadConfig, type AppConfig } from "../../app/src/config.js";
-import { startServer, type RunningServer, type StartOptions } from "../../app/src/server.js";
+import { startApp, type RunningApp, type StartOptions } from "../../app/src/app.js";
 import { createModelRepository, type RepositoryOptions, type TestRepository } from "../support/models.js";
 
 /** Settings for a test server: loopback, port 0, silent logs, no result cache unless `env` says so. */
@@ -11,7 +11,7 @@ export function testConfig(modelRepository: string, env: Record<string, string> 
 }
 
 export interface TestServer {
-  server: RunningServer;
+  server: RunningApp;
   url: string;
   repo: TestRepository;
   /** Stops the server and deletes the repository. */
@@ -25,7 +25,7 @@ export async function startTestServer(
   options: StartOptions = {},
 ): Promise<TestServer> {
   const repo = await createModelRepository(repoOptions);
-  const server = await startServer(testConfig(repo.dir, env), options);
+  const server = await startApp(testConfig(repo.dir, env), options);
   await server.loaded;
   return {
     server,

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { loadConfig } from "../../app/src/config.js";
-import { startServer } from "../../app/src/server.js";
+import { startApp } from "../../app/src/app.js";
 
 const docs = await readFile(new URL("../../docs/model.md", import.meta.url), "utf8");
 
@@ -20,7 +20,7 @@ test("docs/model.md's curl example returns the response the docs show", async ()
   const [, route, body] = curl;
   const expected = JSON.parse(shown[1]!) as InferResponse;
 
-  const server = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", CACHE_ENABLED: "false" }));
+  const server = await startApp(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", CACHE_ENABLED: "false" }));
   try {
     await server.loaded;
     assert.equal(server.ready, true);

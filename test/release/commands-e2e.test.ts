@@ -13,8 +13,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { parse } from "yaml";
 import { loadConfig } from "../../app/src/config.js";
-import { startServer, type RunningServer } from "../../app/src/server.js";
-import type { Release } from "../../scripts/release/history.js";
+import { startApp, type RunningApp } from "../../app/src/app.js";
+import type { Release } from "../../infra/delivery/release-history.js";
 
 /** One call of the stand-in CLI, as fake-pulumi.mjs logs it. */
 interface FakeInvocation {
@@ -30,7 +30,7 @@ const fileHash = (p: string) => createHash("sha256").update(readFileSync(p)).dig
 let work = "";
 let registry: Server;
 let registryHost = "";
-let app: RunningServer;
+let app: RunningApp;
 /** Digests the loopback registry holds. */
 const held = new Set<string>();
 
@@ -50,7 +50,7 @@ before(async () => {
   registry.listen(0, "127.0.0.1");
   await once(registry, "listening");
   registryHost = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
-  app = await startServer(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }));
+  app = await startApp(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }));
   await app.loaded;
 });
 

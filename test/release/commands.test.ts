@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { parsePromoteArgs, parseRollbackArgs } from "../../scripts/release/cli.js";
-import { releaseMetadata, stackReleaseFromOutputs } from "../../scripts/release/history.js";
+import { releaseMetadata, stackReleaseFromOutputs } from "../../infra/delivery/release-history.js";
 import { IMAGE_CONFIG_KEY, pinImageInStackFile, stackFileName } from "../../scripts/release/stack-file.js";
 import { automationErrorSummary } from "../../scripts/release/stacks.js";
 

@@ -4,27 +4,27 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../app/src/config.js";
-import { startServer, type RunningServer } from "../../app/src/server.js";
+import { startApp, type RunningApp } from "../../app/src/app.js";
 import { runSmoke, SMOKE_DEFAULTS, type SmokeOptions } from "../../scripts/smoke/smoke.js";
 import { createModelRepository, type TestRepository } from "../support/models.js";
 
 const BASE_ENV = { PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" };
 
-async function serve(env: Record<string, string>): Promise<RunningServer> {
-  const server = await startServer(loadConfig({ ...BASE_ENV, ...env }));
+async function serve(env: Record<string, string>): Promise<RunningApp> {
+  const server = await startApp(loadConfig({ ...BASE_ENV, ...env }));
   await server.loaded;
   return server;
 }
 
-function options(server: RunningServer, over: Partial<SmokeOptions> = {}): SmokeOptions {
+function options(server: RunningApp, over: Partial<SmokeOptions> = {}): SmokeOptions {
   // A generous budget: this checks the gate works, on a shared 2-core machine; CI's default is 1 s.
   return { ...SMOKE_DEFAULTS, baseUrl: server.url, burstRequests: 60, burstConnections: 4, maxP99Ms: 10_000, ...over };
 }
 
 describe("smoke test against the real server", () => {
-  let bundled: RunningServer;
+  let bundled: RunningApp;
   let repo: TestRepository;
-  let small: RunningServer;
+  let small: RunningApp;
   before(async () => {
     bundled = await serve({});
     repo = await createModelRepository({ models: ["lower"] });

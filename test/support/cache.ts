@@ -1,7 +1,7 @@
 // Helpers shared by the cache specs: a quiet logger, fresh metrics and counter reads.
 import { pino } from "pino";
-import { createMetrics, type Metrics } from "../../app/src/metrics.js";
-import type { CacheSettings } from "../../app/src/cache.js";
+import { createMetrics, type Metrics } from "../../app/src/observability/metrics.js";
+import type { CacheSettings } from "../../app/src/config.js";
 
 export const quietLogger = pino({ level: "silent" });
 

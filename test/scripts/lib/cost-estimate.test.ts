@@ -1,7 +1,7 @@
 // The cost estimate prices what a stack registers from the committed price table.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import prices from "../../../infra/prices.json" with { type: "json" };
+import prices from "../../../infra/cluster/prices.json" with { type: "json" };
 import { estimateMonthlyCost } from "../../../scripts/lib/cost-estimate.js";
 import { runStack, stackValue, stackWith, STACKS } from "../../support/pulumi-program.js";
 

@@ -1,0 +1,17 @@
+// What a front door (REST, gRPC) is handed by the composition root: the one core it serves.
+import type { Logger } from "pino";
+import type { Metrics } from "../observability/metrics.js";
+import type { InFlight } from "./in-flight.js";
+import type { InferenceService } from "./inference.js";
+import type { ModelRepository } from "./model-repository.js";
+
+export interface Serving {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly repository: ModelRepository;
+  readonly inference: InferenceService;
+  /** Accepted requests across front doors; drain waits for them. */
+  readonly inFlight: InFlight;
+  /** Models ready and not draining: what readiness answers. */
+  readonly ready: boolean;
+}

@@ -1,0 +1,110 @@
+// The onnxruntime boundary: each model version runs in a worker thread of its own
+// (session-worker.ts) on the configured execution provider; CUDA falls back to CPU
+// with a warning. This side exposes the model's declared tensors and an async run().
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { Logger } from "pino";
+import type { ExecutionProvider } from "../config.js";
+import type { Tensor, TensorSpec } from "../protocol/tensor.js";
+
+export interface SessionOptions {
+  provider: ExecutionProvider;
+  /** 0 lets onnxruntime choose. */
+  intraOpThreads: number;
+  interOpThreads: number;
+}
+
+export interface ModelSession {
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+  /** The provider the session actually runs on. */
+  readonly provider: ExecutionProvider;
+  /** Set once the worker thread has died; every later run fails with it. */
+  readonly failure: Error | undefined;
+  run(feeds: readonly Tensor[], outputNames: readonly string[]): Promise<Tensor[]>;
+  release(): Promise<void>;
+}
+
+/** What the worker is started with. */
+export interface WorkerInit {
+  file: string;
+  options: SessionOptions;
+}
+
+export type WorkerRequest = { id: number; feeds: readonly Tensor[]; outputNames: string[] };
+
+export type WorkerReply =
+  | { type: "opened"; inputs: TensorSpec[]; outputs: TensorSpec[]; provider: ExecutionProvider; fallback?: string }
+  | { type: "failed"; message: string }
+  | { type: "result"; id: number; outputs: Tensor[] }
+  | { type: "error"; id: number; message: string };
+
+function startWorker(init: WorkerInit): Worker {
+  const ext = path.extname(fileURLToPath(import.meta.url));
+  const entry = new URL(`./session-worker${ext}`, import.meta.url);
+  if (ext === ".ts") {
+    // Running from source under tsx: a worker does not inherit tsx's loader, so it registers it first.
+    const bootstrap = `import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`;
+    return new Worker(bootstrap, { eval: true, workerData: init });
+  }
+  return new Worker(entry, { workerData: init });
+}
+
+/** Opens a model file in its own worker thread; the returned session's `provider` says where it runs. */
+export async function openSession(file: string, options: SessionOptions, logger: Logger): Promise<ModelSession> {
+  const { provider, intraOpThreads, interOpThreads } = options;
+  const worker = startWorker({ file, options: { provider, intraOpThreads, interOpThreads } });
+  const pending = new Map<number, { resolve(outputs: Tensor[]): void; reject(err: Error): void }>();
+  let broken: Error | undefined;
+  let nextId = 0;
+
+  const opened = new Promise<Extract<WorkerReply, { type: "opened" }>>((resolve, reject) => {
+    const fail = (err: Error) => {
+      broken ??= err;
+      reject(err);
+      for (const p of pending.values()) p.reject(err);
+      pending.clear();
+    };
+    worker.on("message", (msg: WorkerReply) => {
+      if (msg.type === "opened") return resolve(msg);
+      if (msg.type === "failed") return fail(new Error(msg.message));
+      const p = pending.get(msg.id);
+      pending.delete(msg.id);
+      if (msg.type === "result") p?.resolve(msg.outputs);
+      else p?.reject(new Error(msg.message));
+    });
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`onnxruntime worker for ${file} exited (code ${code})`)));
+  });
+
+  let info: Extract<WorkerReply, { type: "opened" }>;
+  try {
+    info = await opened;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+  if (info.fallback !== undefined) {
+    logger.warn({ model: file, err: info.fallback }, "CUDA execution provider not available; falling back to CPU");
+  }
+  return {
+    inputs: info.inputs,
+    outputs: info.outputs,
+    provider: info.provider,
+    get failure() {
+      return broken;
+    },
+    run(feeds, outputNames) {
+      if (broken) return Promise.reject(broken);
+      const id = nextId++;
+      return new Promise<Tensor[]>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, feeds, outputNames: [...outputNames] } satisfies WorkerRequest);
+      });
+    },
+    async release() {
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,34 @@
+// The REST front door's Express application (KServe V2 REST): middleware order and route
+// groups. No listening socket here; see server.ts.
+import express from "express";
+import type { Serving } from "../core/serving.js";
+import { bearerAuth } from "./auth.js";
+import { errorHandler, notFound } from "./errors.js";
+import { requestLog } from "./request-log.js";
+import { healthRoutes } from "./routes/health.js";
+import { inferRoutes, type InferRouteSettings } from "./routes/infer.js";
+import { modelRoutes } from "./routes/models.js";
+
+export interface HttpAppSettings extends InferRouteSettings {
+  /** Bearer tokens; empty = no authentication. */
+  authTokens: readonly string[];
+}
+
+export function createHttpApp(serving: Serving, settings: HttpAppSettings): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.use(requestLog(serving.logger));
+  // Open endpoints: probes and scrapes must work without credentials.
+  const open = express.Router();
+  healthRoutes(open, serving);
+  app.use(open);
+  if (settings.authTokens.length > 0) app.use(bearerAuth(settings.authTokens));
+  const v2 = express.Router();
+  modelRoutes(v2, serving);
+  inferRoutes(v2, serving, settings);
+  app.use(v2);
+  app.use(notFound);
+  app.use(errorHandler(serving.logger));
+  return app;
+}

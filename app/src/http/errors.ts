@@ -1,0 +1,27 @@
+// How errors reach REST clients: the V2 body {"error": "..."} with the status the error
+// carries; client mistakes keep their 4xx, anything else is a logged 500.
+import type { NextFunction, Request, Response } from "express";
+import type { Logger } from "pino";
+import { HttpError } from "../protocol/errors.js";
+
+export function sendError(res: Response, err: HttpError): void {
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  res.status(err.status).json({ error: err.message });
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const log = (res.locals.log as Logger | undefined) ?? logger;
+    if (err instanceof HttpError) return sendError(res, err);
+    const e = err as { type?: string; status?: number; message?: string; limit?: number };
+    if (e.type === "entity.too.large") return sendError(res, new HttpError(413, `request body is larger than the limit of ${e.limit} bytes`));
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return sendError(res, new HttpError(e.status, e.message ?? "bad request"));
+    log.error({ err }, "request failed");
+    sendError(res, new HttpError(500, `inference failed: ${e.message ?? String(err)}`));
+  };
+}
+
+/** Any route not declared: a V2 error body rather than Express's HTML page. */
+export function notFound(req: Request, res: Response): void {
+  sendError(res, new HttpError(404, `no route for ${req.method} ${req.path}`));
+}

@@ -1,0 +1,39 @@
+// The REST front door's listening socket.
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Serving } from "../core/serving.js";
+import { createHttpApp, type HttpAppSettings } from "./app.js";
+
+export interface HttpServerSettings extends HttpAppSettings {
+  host: string;
+  /** 0 = any free port. */
+  port: number;
+}
+
+export interface HttpFrontDoor {
+  /** Where to reach it: http://host:port, with 127.0.0.1 when bound to all interfaces. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops listening and closes every connection (call once nothing is in flight). */
+  close(): Promise<void>;
+}
+
+export async function listenHttp(serving: Serving, settings: HttpServerSettings): Promise<HttpFrontDoor> {
+  const http: Server = createHttpApp(serving, settings).listen(settings.port, settings.host);
+  await new Promise<void>((resolve, reject) => {
+    http.once("listening", resolve);
+    http.once("error", reject);
+  });
+  const { port } = http.address() as AddressInfo;
+  const host = settings.host === "0.0.0.0" || settings.host === "::" ? "127.0.0.1" : settings.host;
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      }),
+  };
+}
