@@ -2,6 +2,7 @@
 // liveness, readiness, the model's readiness and metadata, one real inference, then a short
 // bounded burst whose errors and tail latency decide. The report's `passed` gates promotion.
 import autocannon from "autocannon";
+import type { SmokeCheck } from "./check.js";
 import { checkCertificate } from "./tls.js";
 import { smokeToken } from "./token.js";
 
@@ -42,12 +43,7 @@ export function defaultSmokeOptions(baseUrl: string, env: Record<string, string 
   return { ...SMOKE_DEFAULTS, baseUrl, ...(token ? { token } : {}) };
 }
 
-export interface SmokeCheck {
-  name: string;
-  passed: boolean;
-  /** What was seen, or why it failed. */
-  detail: string;
-}
+export type { SmokeCheck };
 
 export interface BurstFigures {
   requests: number;

@@ -5,7 +5,7 @@
 // kubernetes/kops#6290): the endpoint to test is the hostname record (infra), not the NLB name.
 // The check names the host, the names the certificate covers and its expiry.
 import { checkServerIdentity, connect, type PeerCertificate } from "node:tls";
-import type { SmokeCheck } from "./smoke.js";
+import type { SmokeCheck } from "./check.js";
 
 export interface CertificateCheckOptions {
   /** Connect to this address instead of resolving the URL's host (tests; DNS not yet propagated). */
