@@ -21,8 +21,9 @@ in English; replace it with your own model for production.
 - Input \`text\`: BYTES, shape [batch]; one string per message (subject and body).
 - Output \`probabilities\`: FP32, shape [batch, 2]; columns ${m.model.classes.map((k) => `\`${k}\``).join(", ")}.
 - Output \`label\`: BYTES, shape [batch]; the more probable class.
-Tokenising and TF-IDF run inside the ONNX graph (com.microsoft Tokenizer, StringNormalizer,
-TfIdfVectorizer), so clients send raw text.
+Tokenising and TF-IDF run inside the ONNX graph (StringNormalizer, com.microsoft Tokenizer,
+ai.onnx.ml LabelEncoder from n-grams to columns, sums over the n-grams a text has), so clients
+send raw text.
 
 ## Data
 ${m.dataset.package}@${m.dataset.version}, the SpamAssassin public corpus: ${m.dataset.messages} messages
@@ -60,7 +61,8 @@ Model file: ${m.model.bytes} bytes.
   distribution. Probabilities are those of a regularised linear model, not calibrated.
 - Tokens are ASCII letters and digits only: non-ASCII letters split words ("café" -> "caf").
 - onnxruntime-node passes strings to the runtime as C strings: text after a NUL character is ignored.
-- A batch is padded to its longest text, so one long message slows its batch-mates.
+- A batch is padded to its longest text, so one long message slows its batch-mates (padding maps to
+  no column: it costs lookups, not results).
 - An empty batch (shape [0]) is an error (onnxruntime's StringNormalizer rejects empty input), not an empty result.
 
 ## Retraining
