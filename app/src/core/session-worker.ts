@@ -2,6 +2,7 @@
 // synchronously on the calling thread; running it here keeps the server's event
 // loop free while a batch computes (probes, /metrics, deadlines, queueing).
 import { parentPort, workerData } from "node:worker_threads";
+import "./ort-float16.js";
 import * as ort from "onnxruntime-node";
 import { ORT_TYPE_OF_V2, V2_DATATYPE_OF_ORT, type OrtType, type Tensor, type TensorData, type TensorSpec } from "../protocol/tensor.js";
 import type { SessionOptions, WorkerInit, WorkerReply, WorkerRequest } from "./session.js";
