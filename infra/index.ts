@@ -66,7 +66,6 @@ const registry =
           repositoryName: `${PROJECT}-${pulumi.getStack()}`,
           keepImages: cfg.image.keepImages,
           pullAccountIds: cfg.image.pullAccountIds,
-          forceDelete: !protect,
           tags,
         },
         { providers: [awsProvider], protect },

@@ -1,18 +1,23 @@
-// Where images live: an ECR repository with immutable tags (a tag always means
-// the same bytes), scan on push and a lifecycle policy, plus a mutable sibling
-// repository for BuildKit's registry cache, whose tags are overwritten by design.
+// Where images live: one ECR repository for every image the building stack pushes and the
+// releases promoted from it (design and sources: ./released-images.ts). Release tags are
+// immutable and never expire; build tags may be pushed again; the repository is kept when its
+// stack is destroyed, so staging and prod keep pulling what their release history names. A
+// mutable sibling repository holds BuildKit's registry cache, whose tags are overwritten by design.
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import { DOCKERFILES } from "./app-image.js";
+import { buildTagExclusions, imageLifecycleRules } from "./released-images.js";
+
+/** Prefixes of the tags the building stack pushes (`<variant>-<content hash>`, see app-image.ts). */
+export const BUILD_TAG_PREFIXES = Object.keys(DOCKERFILES).map((variant) => `${variant}-`);
 
 export interface RegistryArgs {
   /** Repository name, e.g. "inference-platform-dev" (required). */
   repositoryName: string;
-  /** Images to keep; older ones expire (default 50). */
+  /** Builds to keep per variant beyond the released ones; older ones expire (default 50). */
   keepImages?: number;
   /** Other AWS accounts allowed to pull, for stacks in other accounts (default none). */
   pullAccountIds?: string[];
-  /** Delete the repositories with their images on destroy (default false). */
-  forceDelete?: boolean;
   /** Tags for the repositories (default none). */
   tags?: Record<string, string>;
 }
@@ -28,34 +33,21 @@ export class Registry extends pulumi.ComponentResource {
       name,
       {
         name: args.repositoryName,
-        imageTagMutability: "IMMUTABLE",
+        imageTagMutability: "IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters: buildTagExclusions(BUILD_TAG_PREFIXES),
         imageScanningConfiguration: { scanOnPush: true },
         encryptionConfigurations: [{ encryptionType: "AES256" }],
-        forceDelete: args.forceDelete ?? false,
+        // Never deleted with its images: other stacks run them (see ./released-images.ts).
+        forceDelete: false,
         tags: args.tags,
       },
-      { parent: this },
+      { parent: this, retainOnDelete: true },
     );
     new aws.ecr.LifecyclePolicy(
       name,
       {
         repository: repo.name,
-        policy: JSON.stringify({
-          rules: [
-            {
-              rulePriority: 1,
-              description: "drop untagged layers a day after they lose their tag",
-              selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 },
-              action: { type: "expire" },
-            },
-            {
-              rulePriority: 2,
-              description: `keep the newest ${args.keepImages ?? 50} images (rollback targets)`,
-              selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: args.keepImages ?? 50 },
-              action: { type: "expire" },
-            },
-          ],
-        }),
+        policy: JSON.stringify({ rules: imageLifecycleRules(BUILD_TAG_PREFIXES, args.keepImages ?? 50) }),
       },
       { parent: this },
     );

@@ -157,7 +157,7 @@ describe("cluster access", () => {
 });
 
 describe("promotion by digest", () => {
-  it("dev builds the CUDA image and pushes it to an immutable, scanned ECR repository with registry cache", async () => {
+  it("dev builds the CUDA image and pushes it to a scanned ECR repository whose release tags are immutable with registry cache", async () => {
     const run = await runStack("dev");
     const image = one(run, "docker-build:index:Image");
     assert.equal(image.inputs.push, true);
@@ -166,7 +166,7 @@ describe("promotion by digest", () => {
     assert.equal(image.inputs.cacheTo[0].registry.mode, "max");
     const repos = ofType(run, "aws:ecr/repository:Repository");
     const main = repos.find((r) => r.inputs.name === "inference-platform-dev");
-    assert.equal(main?.inputs.imageTagMutability, "IMMUTABLE");
+    assert.equal(main?.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");
     assert.equal(main?.inputs.imageScanningConfiguration.scanOnPush, true);
     assert.ok(ofType(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy").length >= 1);
     assert.equal(run.outputs.imageRef, `${main?.state.repositoryUrl}@${image.state.digest}`);
