@@ -64,12 +64,28 @@ const Network = obj({
   natGateways: z.enum(["single", "one-per-az"]),
 });
 
+const roleArn = z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN");
+/** A CI role's ARN, required in every AWS stack: without its access entry CI cannot reach a cluster a person created. */
+const ciRoleArn = (key: string, role: string) =>
+  z
+    .string({
+      error: (iss) =>
+        iss.input === undefined
+          ? `required: the ARN of CI's ${role} role, which gets an EKS access entry (docs/delivery.md, Setting up CI), e.g. cluster.${key}: arn:aws:iam::<account>:role/<name>`
+          : undefined,
+    })
+    .regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN");
+
 const Cluster = obj({
   name: k8sName,
   version: z.string().regex(/^1\.\d{2}$/, 'must be a Kubernetes minor version such as "1.33"'),
   publicEndpoint: z.boolean(),
   publicAccessCidrs: z.array(cidr()).min(1),
-  adminRoleArns: z.array(z.string().regex(/^arn:aws:iam::\d{12}:role\/.+$/, "must be an IAM role ARN")),
+  adminRoleArns: z.array(roleArn),
+  /** CI's deploy role (pulumi up, promote, rollback): cluster-admin by access entry. No default: every AWS stack names it. */
+  deployRoleArn: ciRoleArn("deployRoleArn", "deploy"),
+  /** CI's read-only preview role (pull requests): read access, Secrets included, by access entry. No default. */
+  previewRoleArn: ciRoleArn("previewRoleArn", "read-only preview"),
 });
 
 const GpuPool = obj({
@@ -281,6 +297,14 @@ const Schema = obj({
   if (aws) {
     if (!c.network) issue(["network"], `network is required for the ${c.environment} stack`);
     if (!c.cluster) issue(["cluster"], `cluster is required for the ${c.environment} stack`);
+    else {
+      // EKS refuses a second access entry for the same principal.
+      const { adminRoleArns, deployRoleArn, previewRoleArn } = c.cluster;
+      if (deployRoleArn === previewRoleArn) issue(["cluster", "previewRoleArn"], "must differ from deployRoleArn: the preview role is read-only");
+      for (const [key, arn] of [["deployRoleArn", deployRoleArn], ["previewRoleArn", previewRoleArn]] as const) {
+        if (adminRoleArns.includes(arn)) issue(["cluster", key], `${arn} is also in adminRoleArns; one access entry per role`);
+      }
+    }
     if (c.loadBalancer.type === "nodePort") issue(["loadBalancer", "type"], '"nodePort" is for the local stack; use "nlb"');
   } else {
     if (c.loadBalancer.type === "nlb") issue(["loadBalancer", "type"], '"nlb" needs AWS; use "nodePort" or "loadBalancer"');

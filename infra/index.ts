@@ -49,6 +49,8 @@ const cluster =
           publicEndpoint: cfg.cluster.publicEndpoint,
           publicAccessCidrs: cfg.cluster.publicAccessCidrs,
           adminRoleArns: cfg.cluster.adminRoleArns,
+          deployRoleArn: cfg.cluster.deployRoleArn,
+          previewRoleArn: cfg.cluster.previewRoleArn,
           deletionProtection: protect,
           tags,
         },

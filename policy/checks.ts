@@ -260,3 +260,28 @@ export const alertsPresent: StackCheck = (resources) => {
     .filter((rule) => typeof obj(rule).alert === "string");
   return alerts.length > 0 ? [] : ["the stack declares no PrometheusRule with an alert"];
 };
+
+const ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy/";
+/** The access entries CI needs and the policies that suffice for each, at cluster scope. */
+const CI_ACCESS: Record<string, string[]> = {
+  "ci-deploy": ["AmazonEKSClusterAdminPolicy"],
+  "ci-preview": ["AmazonEKSAdminViewPolicy", "AmazonEKSViewPolicy"],
+};
+
+/**
+ * An EKS cluster gives CI's deploy role cluster-admin and its preview role read access by access
+ * entries: the creator's admin comes from bootstrap permissions and is nobody else's, so without
+ * them the first CI run after a laptop `pulumi up` cannot reach the cluster.
+ */
+export const ciAccessEntries: ResourceCheck = (r) => {
+  if (r.type !== "eks:index:Cluster") return [];
+  const entries = obj(r.props.accessEntries);
+  return Object.entries(CI_ACCESS).flatMap(([key, allowed]) => {
+    const entry = obj(entries[key]);
+    if (typeof entry.principalArn !== "string") return [`eks Cluster ${r.name} has no access entry "${key}" for CI's ${key.slice(3)} role`];
+    const granted = Object.values(obj(entry.accessPolicies)).filter(
+      (p) => allowed.some((name) => obj(p).policyArn === `${ACCESS_POLICY}${name}`) && at(p, "accessScope", "type") === "cluster",
+    );
+    return granted.length > 0 ? [] : [`eks Cluster ${r.name} access entry "${key}" lacks ${allowed.join(" or ")} at cluster scope`];
+  });
+};

@@ -43,6 +43,7 @@ export const policies = [
   resourcePolicy("elasticache-encrypted-auth", "ElastiCache is encrypted in transit and at rest and requires AUTH.", checks.elastiCacheEncrypted),
   resourcePolicy("nodes-in-private-subnets", "Cluster nodes run in private subnets without public IPs.", checks.nodesInPrivateSubnets),
   stackPolicy("node-groups-in-private-subnets", "Node groups use no subnet that assigns public IPs.", checks.nodeGroupsInPrivateSubnets),
+  resourcePolicy("ci-access-entries", "EKS clusters give CI's deploy and preview roles access entries.", checks.ciAccessEntries),
   resourcePolicy("stateful-protected", "Stateful resources (cache, registry, cluster, VPC) are protected.", checks.statefulProtected),
   resourcePolicy("load-balancer-tls", "Load balancers terminate TLS.", checks.loadBalancerTls),
   stackPolicy("deployments-have-pdb", "Replicated Deployments are covered by a PodDisruptionBudget.", checks.deploymentsHavePdb),

@@ -24,10 +24,37 @@ export interface ClusterArgs {
   publicAccessCidrs?: string[];
   /** IAM roles given cluster-admin by access entry (default none; the creator is admin anyway). */
   adminRoleArns?: string[];
+  /** CI's deploy role, given cluster-admin by access entry (required). */
+  deployRoleArn: string;
+  /** CI's read-only preview role, given read access (Secrets included) by access entry (required). */
+  previewRoleArn: string;
   /** Refuse deletion of the cluster in AWS too (default false). */
   deletionProtection?: boolean;
   /** Tags for AWS resources (default none). */
   tags?: Record<string, string>;
+}
+
+const ACCESS_POLICY = "arn:aws:eks::aws:cluster-access-policy";
+
+/**
+ * Access entries of the cluster. The creator's admin rights come from bootstrap permissions and
+ * belong to whoever ran the first `pulumi up`, so CI's roles get entries of their own, each with
+ * the least policy its job needs (EKS User Guide, "Review access policy permissions"):
+ * - deploy (pulumi up, promote, rollback): AmazonEKSClusterAdminPolicy, since the program creates
+ *   cluster-scoped objects (namespaces, CRDs through Helm charts, ClusterRoles);
+ * - preview: AmazonEKSAdminViewPolicy, read-only over every resource, Secrets included, because
+ *   Helm keeps its release records in Secrets and a preview of a Helm release reads them.
+ */
+export function clusterAccessEntries(args: Pick<ClusterArgs, "adminRoleArns" | "deployRoleArn" | "previewRoleArn">) {
+  const entry = (principalArn: string, policy: string) => ({
+    principalArn,
+    accessPolicies: { [policy]: { policyArn: `${ACCESS_POLICY}/${policy}`, accessScope: { type: "cluster" } } },
+  });
+  return {
+    ...Object.fromEntries((args.adminRoleArns ?? []).map((arn, i) => [`admin-${i}`, entry(arn, "AmazonEKSClusterAdminPolicy")])),
+    "ci-deploy": entry(args.deployRoleArn, "AmazonEKSClusterAdminPolicy"),
+    "ci-preview": entry(args.previewRoleArn, "AmazonEKSAdminViewPolicy"),
+  };
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -42,20 +69,7 @@ export class Cluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:Cluster", name, {}, opts);
-    const accessEntries = Object.fromEntries(
-      (args.adminRoleArns ?? []).map((arn, i) => [
-        `admin-${i}`,
-        {
-          principalArn: arn,
-          accessPolicies: {
-            admin: {
-              policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-              accessScope: { type: "cluster" },
-            },
-          },
-        },
-      ]),
-    );
+    const accessEntries = clusterAccessEntries(args);
     const cluster = new eks.Cluster(
       name,
       {

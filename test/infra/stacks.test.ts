@@ -149,10 +149,28 @@ for (const stack of ["dev", "staging", "prod"] as const satisfies StackName[]) {
 describe("cluster access", () => {
   it("prod grants its admin role cluster-admin by access entry", async () => {
     const cluster = one(await runStack("prod"), "eks:index:Cluster").inputs;
-    const entries = Object.values(cluster.accessEntries) as any[];
-    assert.deepEqual(entries.map((e) => e.principalArn), stackValue("prod", "cluster").adminRoleArns);
-    assert.equal(entries[0].accessPolicies.admin.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
-    assert.deepEqual(entries[0].accessPolicies.admin.accessScope, { type: "cluster" });
+    const admins = Object.entries(cluster.accessEntries).filter(([key]) => key.startsWith("admin-")).map(([, e]) => e as any);
+    assert.deepEqual(admins.map((e) => e.principalArn), stackValue("prod", "cluster").adminRoleArns);
+    assert.equal(admins[0].accessPolicies.AmazonEKSClusterAdminPolicy.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+    assert.deepEqual(admins[0].accessPolicies.AmazonEKSClusterAdminPolicy.accessScope, { type: "cluster" });
+  });
+
+  for (const stack of ["dev", "staging", "prod"] as const) {
+    it(`${stack}: CI's deploy role is cluster-admin and its preview role reads everything, by access entries`, async () => {
+      const entries = one(await runStack(stack), "eks:index:Cluster").inputs.accessEntries;
+      const policies = (key: string) => Object.values(entries[key].accessPolicies).map((p: any) => [p.policyArn.split("/").pop(), p.accessScope.type]);
+      assert.equal(entries["ci-deploy"].principalArn, stackValue(stack, "cluster").deployRoleArn);
+      assert.deepEqual(policies("ci-deploy"), [["AmazonEKSClusterAdminPolicy", "cluster"]]);
+      assert.equal(entries["ci-preview"].principalArn, stackValue(stack, "cluster").previewRoleArn);
+      assert.deepEqual(policies("ci-preview"), [["AmazonEKSAdminViewPolicy", "cluster"]]);
+    });
+  }
+
+  it("an AWS stack without CI roles is refused with the key and what to set", async () => {
+    const { deployRoleArn: _d, ...cluster } = stackValue("staging", "cluster");
+    await assert.rejects(runStack(stackWith("staging", { cluster })), /cluster\.deployRoleArn: required: the ARN of CI's deploy role/);
+    const same = { ...stackValue("staging", "cluster"), previewRoleArn: stackValue("staging", "cluster").deployRoleArn };
+    await assert.rejects(runStack(stackWith("staging", { cluster: same })), /cluster\.previewRoleArn: must differ from deployRoleArn/);
   });
 });
 

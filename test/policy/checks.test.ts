@@ -200,3 +200,25 @@ describe("alerts-present", () => {
     assert.equal(checks.alertsPresent([rule([{ record: "x:y", expr: "1" }])]).length, 1);
   });
 });
+
+describe("ci-access-entries", () => {
+  const entry = (arn: string, policy: string, scope = "cluster") => ({
+    principalArn: arn,
+    accessPolicies: { p: { policyArn: `arn:aws:eks::aws:cluster-access-policy/${policy}`, accessScope: { type: scope } } },
+  });
+  const cluster = (accessEntries: Record<string, unknown>): Subject => ({ type: "eks:index:Cluster", name: "cluster", protect: false, props: { accessEntries } });
+  const ok = { "ci-deploy": entry("arn:aws:iam::1:role/d", "AmazonEKSClusterAdminPolicy"), "ci-preview": entry("arn:aws:iam::1:role/p", "AmazonEKSAdminViewPolicy") };
+
+  it("passes a cluster with both CI entries at cluster scope", () => {
+    assert.deepEqual(checks.ciAccessEntries(cluster(ok)), []);
+  });
+
+  it("refuses a cluster without them, or with too little access", () => {
+    assert.deepEqual(checks.ciAccessEntries(cluster({})), [
+      'eks Cluster cluster has no access entry "ci-deploy" for CI\'s deploy role',
+      'eks Cluster cluster has no access entry "ci-preview" for CI\'s preview role',
+    ]);
+    const weak = { ...ok, "ci-deploy": entry("arn:aws:iam::1:role/d", "AmazonEKSAdminPolicy"), "ci-preview": entry("arn:aws:iam::1:role/p", "AmazonEKSAdminViewPolicy", "namespace") };
+    assert.equal(checks.ciAccessEntries(cluster(weak)).length, 2);
+  });
+});

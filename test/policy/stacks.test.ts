@@ -164,6 +164,14 @@ describe("each policy fails a deliberately broken variant", () => {
     assert.match((await violations(policy("nodes-in-private-subnets"), resources)).join("\n"), /has no privateSubnetIds/);
   });
 
+  it("ci-access-entries: a cluster a person created, with no entry for CI's roles", async () => {
+    const resources = await prod();
+    const entries = find(resources, "eks:index:Cluster").inputs.accessEntries;
+    delete entries["ci-deploy"];
+    delete entries["ci-preview"];
+    assert.match((await violations(policy("ci-access-entries"), resources)).join("\n"), /no access entry "ci-deploy" for CI's deploy role/);
+  });
+
   it("node-groups-in-private-subnets: a node group added in a public subnet", async () => {
     const resources = await prod();
     const base = structuredClone(find(resources, "kubernetes:apps/v1:Deployment"));
@@ -196,7 +204,7 @@ describe("each policy fails a deliberately broken variant", () => {
   });
 
   it("covers every policy in the pack", () => {
-    const tested = ["container-resources", "images-pinned-by-digest", "non-root-unprivileged", "gpu-pods-tolerate-and-request", "gpu-nodes-tainted", "elasticache-encrypted-auth", "nodes-in-private-subnets", "node-groups-in-private-subnets", "stateful-protected", "load-balancer-tls", "deployments-have-pdb", "alerts-present"];
+    const tested = ["container-resources", "images-pinned-by-digest", "non-root-unprivileged", "gpu-pods-tolerate-and-request", "gpu-nodes-tainted", "elasticache-encrypted-auth", "nodes-in-private-subnets", "ci-access-entries", "node-groups-in-private-subnets", "stateful-protected", "load-balancer-tls", "deployments-have-pdb", "alerts-present"];
     assert.deepEqual([...tested].sort(), [...POLICY_NAMES].sort());
   });
 });
