@@ -97,13 +97,14 @@ test("past the queue limit requests are shed with 503, Retry-After and a JSON er
 });
 
 test("a request whose deadline expires in the queue gets 504 at its deadline and never reaches the model", async () => {
-  // Both requests wait 300 ms for companions; the second's 30 ms deadline passes first.
-  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 300 } } });
+  // Both requests wait 2 s for companions; the second's 500 ms deadline passes first (margins
+  // wide enough for a loaded machine to send both within the window).
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueDelayMs: 2000 } } });
   try {
     const settled: string[] = [];
     const [patient, hasty] = await Promise.all([
       infer(s, "adder", adderBody(1)).finally(() => settled.push("patient")),
-      infer(s, "adder", adderBody(2), { "x-request-timeout-ms": "30" }).finally(() => settled.push("hasty")),
+      infer(s, "adder", adderBody(2), { "x-request-timeout-ms": "500" }).finally(() => settled.push("hasty")),
     ]);
     assert.equal(hasty.status, 504);
     assert.match(hasty.body.error, /^request deadline exceeded after waiting \d+ ms in the queue; it did not run$/);
