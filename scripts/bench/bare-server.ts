@@ -1,6 +1,6 @@
-// The HTTP ceiling of the benchmark: Express with the same JSON body parser as the
-// server, answering every POST /infer with a fixed body (BARE_RESPONSE) of the
-// size a real answer has, and doing nothing else.
+// The HTTP ceiling of the benchmark: Express parsing the same body the server gets (JSON
+// parsed, binary read whole), answering every POST /infer with a fixed body
+// (BARE_RESPONSE) of the size a real answer has, and doing nothing else.
 import express from "express";
 
 const port = Number(process.env.PORT);
@@ -11,7 +11,7 @@ app.set("etag", false);
 app.get("/ready", (_req, res) => {
   res.json({ ready: true });
 });
-app.post("/infer", express.json({ limit: "8mb" }), (_req, res) => {
+app.post("/infer", express.json({ limit: "8mb" }), express.raw({ limit: "8mb", type: "application/octet-stream" }), (_req, res) => {
   res.type("application/json").send(body);
 });
 app.listen(port, "127.0.0.1");

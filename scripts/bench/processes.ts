@@ -72,9 +72,9 @@ async function spawnAndWait(args: string[], env: Record<string, string>, port: n
   };
 }
 
-/** The compiled server (`main` from compileApp) with extra environment settings. */
-export async function startServerProcess(main: string, env: Record<string, string>): Promise<BenchProcess> {
-  return spawnAndWait([main], { LOG_LEVEL: "warn", ...env }, await freePort(), "/v2/health/ready");
+/** The compiled server (`main` from compileApp) with extra environment settings and node flags (e.g. --cpu-prof). */
+export async function startServerProcess(main: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<BenchProcess> {
+  return spawnAndWait([...nodeArgs, main], { LOG_LEVEL: "warn", ...env }, await freePort(), "/v2/health/ready");
 }
 
 /** A bare Express endpoint that parses the same JSON body and answers a fixed JSON body: the HTTP ceiling. */
