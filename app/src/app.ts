@@ -18,6 +18,16 @@ export interface StartOptions {
   logger?: Logger;
   /** Default: createResultCache(config.cache, ...). The app closes it on close(). */
   cache?: ResultCache;
+  /** Set in one of several server processes of a pod (WORKERS > 1): readiness and scrapes speak for the whole pod. */
+  cluster?: PodMember;
+}
+
+/** What the app needs from the pod's other processes (cluster/worker.ts provides it). */
+export interface PodMember {
+  /** Every process of the pod is ready. */
+  readonly ready: boolean;
+  /** The pod's metrics, every process summed. */
+  metrics(): Promise<string>;
 }
 
 export interface RunningApp {
@@ -48,8 +58,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     inference: new InferenceService(repository, cache, config.maxTensorElements),
     inFlight,
     get ready() {
-      return !inFlight.draining && repository.ready;
+      return !inFlight.draining && repository.ready && (options.cluster?.ready ?? true);
     },
+    metricsText: () => options.cluster?.metrics() ?? metrics.registry.metrics(),
   };
 
   const http = await listenHttp(serving, config);

@@ -46,6 +46,8 @@ export interface AppConfig {
   /** 0 lets onnxruntime choose. */
   intraOpThreads: number;
   interOpThreads: number;
+  /** Server processes sharing the port (node:cluster); 0 = one per CPU of the pod (cluster/cpus.ts). */
+  workers: number;
   /** When false every request runs alone (still queued, so limits and deadlines hold). */
   batching: boolean;
   limits: BatchingLimits;
@@ -119,6 +121,7 @@ const SETTINGS = {
   EXECUTION_PROVIDER: withDefault(oneOf("cpu", "cuda"), "cpu"),
   ORT_INTRA_OP_THREADS: withDefault(integer(0, 1024), "0"),
   ORT_INTER_OP_THREADS: withDefault(integer(0, 1024), "0"),
+  WORKERS: withDefault(integer(0, 1024), "0"),
   BATCHING: withDefault(bool, "on"),
   MAX_BATCH_SIZE: withDefault(integer(1, 65536), "32"),
   MAX_QUEUE_DELAY_MS: withDefault(integer(0, 60_000), "5"),
@@ -185,6 +188,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     executionProvider: v.EXECUTION_PROVIDER,
     intraOpThreads: v.ORT_INTRA_OP_THREADS,
     interOpThreads: v.ORT_INTER_OP_THREADS,
+    workers: v.WORKERS,
     batching: v.BATCHING,
     limits: { maxBatchSize: v.MAX_BATCH_SIZE, maxQueueDelayMs: v.MAX_QUEUE_DELAY_MS, maxQueueSize: v.MAX_QUEUE_SIZE },
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,

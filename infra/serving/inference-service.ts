@@ -32,7 +32,7 @@ export interface InferenceServiceArgs {
   maxBatchSize?: number;
   /** Longest wait to fill a batch in ms (MAX_QUEUE_DELAY_MS) (default 5). */
   maxQueueDelayMs?: number;
-  /** onnxruntime intra-op threads (ORT_INTRA_OP_THREADS); 0 = one per whole CPU requested, at least 1, since onnxruntime's own default counts the node's cores, not the pod's share (default 0). */
+  /** onnxruntime intra-op threads per server process (ORT_INTRA_OP_THREADS); 0 = the whole CPUs requested shared by the processes (WORKERS: one per whole CPU on CPU pods, one on GPU pods), at least 1, since onnxruntime's own default counts the node's cores, not the pod's share (default 0). */
   ortIntraOpThreads?: number;
   /** Time the app takes to drain after SIGTERM in ms (SHUTDOWN_GRACE_MS) (default 20000). */
   shutdownGraceMs?: number;
@@ -71,10 +71,16 @@ export class InferenceService extends pulumi.ComponentResource {
     const uid = args.runAsUser ?? 1000;
     const gpus: Record<string, string> = args.gpu ? { [GPU_RESOURCE]: String(args.gpu.count) } : {};
 
+    // CPU pods run one server process per whole CPU requested (WORKERS; the app shares the
+    // port between them and sizes onnxruntime's threads so processes x threads <= CPUs).
+    // GPU pods run one: every process would hold its own CUDA context and copy of the model.
+    const cores = Math.max(1, Math.floor(cpuCores(args.cpu)));
+    const workers = args.gpu ? 1 : cores;
     const env: k8s.types.input.core.v1.EnvVar[] = [
       { name: "PORT", value: String(APP_PORT.number) },
       { name: "EXECUTION_PROVIDER", value: args.gpu ? "cuda" : "cpu" },
-      { name: "ORT_INTRA_OP_THREADS", value: String(args.ortIntraOpThreads || Math.max(1, Math.floor(cpuCores(args.cpu)))) },
+      { name: "WORKERS", value: String(workers) },
+      { name: "ORT_INTRA_OP_THREADS", value: String(args.ortIntraOpThreads || Math.max(1, Math.floor(cores / workers))) },
       { name: "MAX_BATCH_SIZE", value: String(args.maxBatchSize ?? 32) },
       { name: "MAX_QUEUE_DELAY_MS", value: String(args.maxQueueDelayMs ?? 5) },
       { name: "SHUTDOWN_GRACE_MS", value: String(shutdownGraceMs) },

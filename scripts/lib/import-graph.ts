@@ -23,6 +23,7 @@ export const LAYER_RULES: LayerRule[] = [
   { from: "app/src/core/", forbidden: ["app/src/http/", "app/src/grpc/", "app/src/app.ts", "express"], why: "the core runs requests on models; front doors depend on it, never the reverse" },
   { from: "app/src/http/", forbidden: ["app/src/grpc/", "app/src/app.ts"], why: "front doors are siblings; only the composition root sees them all" },
   { from: "app/src/grpc/", forbidden: ["app/src/http/", "app/src/app.ts", "express"], why: "front doors are siblings; only the composition root sees them all" },
+  { from: "app/src/cluster/", forbidden: ["app/src/core/", "app/src/http/", "app/src/grpc/", "app/src/cache/", "app/src/protocol/", "app/src/app.ts"], why: "process management: main.ts wires it around the app; it knows nothing of requests" },
   { from: "app/src/observability/", forbidden: ["app/src/core/", "app/src/http/", "app/src/grpc/", "app/src/cache/", "app/src/app.ts"], why: "metrics and logs are used by every layer and use none" },
 ];
 

@@ -14,4 +14,6 @@ export interface Serving {
   readonly inFlight: InFlight;
   /** Models ready and not draining: what readiness answers. */
   readonly ready: boolean;
+  /** What a scrape answers: this process's metrics, or the pod's when several processes serve it. */
+  metricsText(): Promise<string>;
 }

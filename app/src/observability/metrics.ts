@@ -66,6 +66,8 @@ export function createMetrics() {
       name: METRICS.modelReady,
       help: "1 when the model version is loaded and warmed",
       labelNames: ["model", "version"] as const,
+      // With several server processes a version is ready when it is in every one of them.
+      aggregator: "min",
       registers,
     }),
   };

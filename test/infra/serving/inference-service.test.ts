@@ -115,6 +115,17 @@ describe("onnxruntime threads", () => {
     assert.equal(threadsIn(await devWith({ cpu: "1500m" })), 1);
   });
 
+  it("on a CPU pod: one server process per whole CPU requested, one thread each; on a GPU pod one process", async () => {
+    const envOf = (run: ProgramRun) => app(run, DEPLOYMENT).inputs.spec.template.spec.containers[0].env as { name: string; value: string }[];
+    const value = (run: ProgramRun, name: string) => envOf(run).find((e) => e.name === name)!.value;
+    const local = await runStack("local"); // CPU only, 500m
+    assert.deepEqual([value(local, "WORKERS"), value(local, "ORT_INTRA_OP_THREADS")], ["1", "1"]);
+    const cpuPod = await runStack({ stack: "local", config: { ...readStackConfig(stackFile("local")).config, "inference-platform:app": { ...stackValue("local", "app"), cpu: "4" } } });
+    assert.deepEqual([value(cpuPod, "WORKERS"), value(cpuPod, "ORT_INTRA_OP_THREADS")], ["4", "1"]);
+    const dev = await runStack("dev"); // GPU, 2 CPUs
+    assert.deepEqual([value(dev, "WORKERS"), value(dev, "ORT_INTRA_OP_THREADS")], ["1", "2"]);
+  });
+
   it("follow app.ortIntraOpThreads when the stack sets it", async () => {
     assert.equal(threadsIn(await devWith({ ortIntraOpThreads: 6 })), 6);
   });

@@ -11,6 +11,6 @@ export function healthRoutes(router: Router, serving: Serving): void {
     res.status(ready ? 200 : 503).json({ ready });
   });
   router.get("/metrics", async (_req, res) => {
-    res.type(serving.metrics.registry.contentType).send(await serving.metrics.registry.metrics());
+    res.type(serving.metrics.registry.contentType).send(await serving.metricsText());
   });
 }
