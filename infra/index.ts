@@ -14,6 +14,7 @@ import { loadConfig } from "./load-config.js";
 import { Network } from "./cluster/network.js";
 import { Cluster } from "./cluster/cluster.js";
 import { GpuNodePools } from "./cluster/gpu-node-pools.js";
+import { NodeClass } from "./cluster/node-class.js";
 import { Registry } from "./delivery/registry.js";
 import { AppImage } from "./delivery/app-image.js";
 import { AppNamespace } from "./serving/namespace.js";
@@ -45,7 +46,6 @@ const cluster =
           version: cfg.cluster.version,
           vpcId: network.vpcId,
           privateSubnetIds: network.privateSubnetIds,
-          publicSubnetIds: network.publicSubnetIds,
           publicEndpoint: cfg.cluster.publicEndpoint,
           publicAccessCidrs: cfg.cluster.publicAccessCidrs,
           adminRoleArns: cfg.cluster.adminRoleArns,
@@ -59,7 +59,26 @@ const cluster =
     : undefined;
 const k8sProvider =
   cluster?.provider ?? new k8s.Provider("local", { context: cfg.local.kubeContext, enableServerSideApply: true });
-const gpuNodePools = new GpuNodePools("gpu", { pools: cfg.gpuPools }, { providers: [k8sProvider] });
+// GPU nodes in the private subnets, enforcing NetworkPolicy (Auto Mode's default NodeClass does neither).
+const nodeClass =
+  cluster && network
+    ? new NodeClass(
+        "private-nodes",
+        {
+          nodeClassName: "private",
+          roleName: cluster.nodeRoleName,
+          subnetIds: network.privateSubnetIds,
+          securityGroupIds: [cluster.securityGroupId],
+          tags,
+        },
+        { providers: [k8sProvider] },
+      )
+    : undefined;
+const gpuNodePools = new GpuNodePools(
+  "gpu",
+  { pools: cfg.gpuPools, ...(nodeClass ? { nodeClassRef: nodeClass.ref } : {}) },
+  { providers: [k8sProvider] },
+);
 const registry =
   awsProvider && cfg.image.build
     ? new Registry(

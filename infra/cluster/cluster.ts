@@ -14,10 +14,13 @@ export interface ClusterArgs {
   version: string;
   /** VPC to run in (required). */
   vpcId: pulumi.Input<string>;
-  /** Subnets for nodes and the control plane's network interfaces (required). */
+  /**
+   * The cluster's subnets: the control plane's network interfaces and the nodes of Auto Mode's
+   * built-in pools, whose default NodeClass selects the cluster's subnets (required). Private only:
+   * internet-facing load balancers find the public subnets by their kubernetes.io/role/elb tag
+   * (AWS Load Balancer Controller, "Subnet auto-discovery"), not through the cluster.
+   */
   privateSubnetIds: pulumi.Input<string[]>;
-  /** Subnets for internet-facing load balancers (required). */
-  publicSubnetIds: pulumi.Input<string[]>;
   /** Whether the API endpoint is reachable from the internet; `pulumi up` must reach it (default true). */
   publicEndpoint?: boolean;
   /** Client CIDRs allowed to the public endpoint (default ["0.0.0.0/0"]). */
@@ -66,6 +69,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly securityGroupId: pulumi.Output<string>;
   /** Kubernetes provider bound to this cluster. */
   public readonly provider: k8s.Provider;
+  /** IAM role name of Auto Mode's nodes (EKS gives it the EC2 access entry custom NodeClasses need). */
+  public readonly nodeRoleName: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:Cluster", name, {}, opts);
@@ -77,7 +82,6 @@ export class Cluster extends pulumi.ComponentResource {
         version: args.version,
         vpcId: args.vpcId,
         privateSubnetIds: args.privateSubnetIds,
-        publicSubnetIds: args.publicSubnetIds,
         endpointPrivateAccess: true,
         endpointPublicAccess: args.publicEndpoint ?? true,
         publicAccessCidrs: args.publicAccessCidrs ?? ["0.0.0.0/0"],
@@ -96,6 +100,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.securityGroupId = cluster.clusterSecurityGroupId;
+    this.nodeRoleName = cluster.autoModeNodeRoleName;
     this.provider = new k8s.Provider(
       name,
       { kubeconfig: cluster.kubeconfigJson, enableServerSideApply: true },

@@ -54,6 +54,15 @@ describe("the schema check itself", () => {
     assert.match(String(await validateWithModel(bad)), /effect/);
   });
 
+  it("checks EKS Auto Mode's NodeClass against its documented fields", async () => {
+    const nodeClass = { apiVersion: "eks.amazonaws.com/v1", kind: "NodeClass", metadata: { name: "private" }, spec: { role: "r", subnetSelectorTerms: [{ id: "subnet-1" }], networkPolicy: "DefaultAllow" } };
+    assert.equal(await validateWithModel(nodeClass), undefined);
+    const misspelt: typeof nodeClass = { ...nodeClass, spec: { ...nodeClass.spec, subnetSelector: [] } as typeof nodeClass.spec };
+    assert.match(String(await validateWithModel(misspelt)), /additional properties/);
+    const badValue: typeof nodeClass = { ...nodeClass, spec: { ...nodeClass.spec, networkPolicy: "Allow" } };
+    assert.match(String(await validateWithModel(badValue)), /allowed values/);
+  });
+
   it("reports kinds that have no upstream model instead of passing them", async () => {
     assert.equal(await validateWithModel({ apiVersion: "example.com/v1", kind: "Widget" }), "no-model");
   });

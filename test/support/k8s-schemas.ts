@@ -8,6 +8,7 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { parseAllDocuments } from "yaml";
 import { sharedDir } from "./shared.js";
+import { validateWithDocumentedSchema } from "./documented-schemas.js";
 
 /** Model packages that map "group/version" onto an import path, tried in order. */
 const MODEL_PACKAGES = [
@@ -35,7 +36,11 @@ async function modelFor(apiVersion: string, kind: string): Promise<Model | undef
 /** Validates against the model's schema; returns the error text or undefined when valid. */
 export async function validateWithModel(obj: { apiVersion: string; kind: string }): Promise<string | undefined | "no-model"> {
   const Cls = await modelFor(obj.apiVersion, obj.kind);
-  if (!Cls) return "no-model";
+  if (!Cls) {
+    // Kinds without a model package (EKS Auto Mode's NodeClass) are checked against their documented schema.
+    const documented = validateWithDocumentedSchema(obj);
+    return documented === "no-schema" ? "no-model" : documented;
+  }
   try {
     new Cls(obj).validate();
     return undefined;

@@ -29,7 +29,7 @@ describe("GPU node pools", () => {
     assert.equal(pool.spec.limits["nvidia.com/gpu"], String(cfg.maxGpus));
     assert.equal(pool.spec.disruption.consolidateAfter, cfg.consolidateAfter);
     assert.deepEqual(pool.spec.template.metadata.labels, { ...cfg.labels, "inference-platform/pool": cfg.name });
-    assert.deepEqual(pool.spec.template.spec.nodeClassRef, { group: "eks.amazonaws.com", kind: "NodeClass", name: "default" });
+    assert.deepEqual(pool.spec.template.spec.nodeClassRef, { group: "eks.amazonaws.com", kind: "NodeClass", name: "private" });
   });
 
   it("also serves self-managed Karpenter: EC2NodeClass reference and karpenter.k8s.aws labels, valid against the upstream CRD", async () => {
