@@ -12,6 +12,7 @@ import type { ModelSession } from "../app/src/core/session.js";
 import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-mlp.js";
 import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";
+import { overloadSection } from "./bench/overload.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
@@ -184,6 +185,8 @@ async function main(): Promise<void> {
       { label: "cache hits vs bare Express endpoint", ratio: hitRun.requestsPerSecond / bareRun.requestsPerSecond, goal: 0.6, direction: ">=", unit: "%" },
       { label: "start to ready (bundled models, median of 3)", ratio: readyMs / 1000, goal: 1.5, direction: "<=", unit: "s" },
     ];
+    log();
+    targets.push(...(await overloadSection(main, path.join(REPO_ROOT, "app/models"), { repository: repo, model: MODEL, bodies }, seconds, log)));
     log();
     for (const target of targets) log(formatTarget(target));
   } finally {

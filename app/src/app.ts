@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import { createResultCache, type ResultCache } from "./cache/result-cache.js";
 import type { AppConfig } from "./config.js";
+import { ModelAdmission } from "./core/admission.js";
 import { InFlight } from "./core/in-flight.js";
 import { InferenceService } from "./core/inference.js";
 import { ModelRepository } from "./core/model-repository.js";
@@ -51,10 +52,20 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   const repository = await ModelRepository.scan(config.modelRepository, config.limits, logger);
   const cache = options.cache ?? createResultCache(config.cache, metrics, logger);
   const inFlight = new InFlight();
+  const admission = new ModelAdmission(
+    repository.models.map((m) => ({ name: m.name, limits: m.versions[0]?.limits ?? config.limits })),
+    config.admission,
+    (model) => ({
+      shed: (reason) => metrics.rejected.inc({ model, reason }),
+      limit: (limit) => metrics.admissionLimit.set({ model }, limit),
+      waiting: (n) => metrics.admissionWaiting.set({ model }, n),
+    }),
+  );
   const serving: Serving = {
     logger,
     metrics,
     repository,
+    admission,
     inference: new InferenceService(repository, cache, config.maxTensorElements),
     inFlight,
     get ready() {
@@ -76,6 +87,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       interOpThreads: config.interOpThreads,
       batching: config.batching,
       metrics,
+      admission,
     })
     .then(() => {
       if (repository.ready) logger.info({ models: repository.models.map((m) => m.name) }, "all models loaded; ready");

@@ -38,6 +38,18 @@ export interface BatchingLimits {
   maxQueueSize: number;
 }
 
+/** Admission control's server-wide settings (core/admission.ts); each model's limit bounds come from its batching limits. */
+export interface ServerAdmissionSettings {
+  /** false lets every request in at once (the batch queue's maxQueueSize is then the only bound). */
+  enabled: boolean;
+  /** Batch-queue wait the admission limit steers to. */
+  targetQueueDelayMs: number;
+  /** Longest a request waits in line for admission before a 503; 0 = refuse at once. */
+  maxWaitMs: number;
+  /** Most requests waiting in line per model; past it a 503 at once. */
+  maxWaiting: number;
+}
+
 export interface AppConfig {
   port: number;
   host: string;
@@ -59,6 +71,8 @@ export interface AppConfig {
   authTokens: string[];
   logLevel: LogLevel;
   cache: CacheSettings;
+  /** Admission control before bodies are read (core/admission.ts); the per-model limits come from `limits`. */
+  admission: ServerAdmissionSettings;
 }
 
 /** The bundled model repository (app/models), found from this file so `npm start` works from any directory. */
@@ -138,6 +152,10 @@ const SETTINGS = {
   CACHE_TTL_SECONDS: withDefault(integer(1, 31_536_000), "300"),
   CACHE_MAX_BYTES: withDefault(size, "64mb"),
   REDIS_TIMEOUT_MS: withDefault(integer(1, 60_000), "100"),
+  ADMISSION: withDefault(bool, "on"),
+  ADMISSION_TARGET_QUEUE_MS: withDefault(integer(1, 60_000), "100"),
+  ADMISSION_MAX_WAIT_MS: withDefault(integer(0, 60_000), "1000"),
+  ADMISSION_MAX_WAITING: withDefault(integer(0, 1_000_000), "2048"),
 } satisfies Record<string, Setting<unknown>>;
 
 type Parsed = { [K in keyof typeof SETTINGS]: (typeof SETTINGS)[K] extends Setting<infer T> ? T : never };
@@ -203,6 +221,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ttlSeconds: v.CACHE_TTL_SECONDS,
       memoryMaxBytes: v.CACHE_MAX_BYTES,
       redisTimeoutMs: v.REDIS_TIMEOUT_MS,
+    },
+    admission: {
+      enabled: v.ADMISSION,
+      targetQueueDelayMs: v.ADMISSION_TARGET_QUEUE_MS,
+      maxWaitMs: v.ADMISSION_MAX_WAIT_MS,
+      maxWaiting: v.ADMISSION_MAX_WAITING,
     },
   };
 }

@@ -22,7 +22,7 @@ export interface AlertThresholds {
   errorRatio: number;
   /** Alert when a pod's batch queue holds more than this many requests on average. */
   queueDepthPerPod: number;
-  /** Alert when more than this many requests per second are shed (queue full, deadline). */
+  /** Alert when more than this many requests per second are shed (admission: waiting_full, wait_timeout; queue full, deadline). */
   shedPerSecond: number;
   /** Alert when failed Redis operations per cache lookup stay above this. */
   cacheErrorRatio: number;

@@ -153,7 +153,7 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
         "Shed requests",
         "reqps",
         [{ expr: shedRate(app, RATE, ["model", "reason"]), legend: "{{model}} {{reason}}" }],
-        "Requests rejected without inference per second (queue full, deadline passed).",
+        "Requests rejected without inference per second (admission: line full or wait too long; queue full; deadline passed).",
       ),
     )
     .withPanel(timeseries("Batch size", "short", [{ expr: meanBatchSize(app, RATE, ["model"]), legend: "mean {{model}}" }], "Mean rows per executed batch."))

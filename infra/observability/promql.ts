@@ -111,6 +111,15 @@ export function totalInFlight(app: AppSeries): string {
   return `sum(${METRICS.inFlight}${appSelector(app)})`;
 }
 
+/**
+ * The demand on the app: requests in flight plus those waiting for admission. Under overload
+ * admission control caps in-flight at its limit, so in-flight alone would stop rising exactly
+ * when more pods are needed (docs/app.md, Admission control). No waiting series (ADMISSION=off) counts as 0.
+ */
+export function totalDemand(app: AppSeries): string {
+  return `${totalInFlight(app)} + (sum(${METRICS.admissionWaiting}${appSelector(app)}) or vector(0))`;
+}
+
 /** Result-cache hits over lookups, per backend. */
 export function cacheHitRatio(app: AppSeries, window: string): string {
   const sel = appSelector(app);

@@ -6,7 +6,7 @@
 // autoscaling follows from pending pods (Karpenter NodePools).
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { type AppSeries, latencyQuantile, podCpuUtilisation, podGpuUtilisation, totalInFlight } from "../observability/promql.js";
+import { type AppSeries, latencyQuantile, podCpuUtilisation, podGpuUtilisation, totalDemand } from "../observability/promql.js";
 
 export const KEDA_CHART = { chart: "keda", version: "2.20.2", repo: "https://kedacore.github.io/charts" } as const;
 
@@ -68,8 +68,8 @@ export function scaledObjectSpec(target: ScaledObjectTarget, s: AutoscalingSetti
   const triggers: { type: string; name: string; metricType?: string; metadata: Record<string, string> }[] = [
     // Latency is not additive: "Value" scales replicas by observed/target.
     prometheus("latency-p95", "Value", orZero(latencyQuantile(target.app, 0.95, "2m")), s.latencyTargetSeconds),
-    // Work in flight is additive: "AverageValue" asks for total/target replicas.
-    prometheus("in-flight", "AverageValue", orZero(totalInFlight(target.app)), s.inFlightPerPod),
+    // Work in flight (plus what waits for admission) is additive: "AverageValue" asks for total/target replicas.
+    prometheus("in-flight", "AverageValue", orZero(totalDemand(target.app)), s.inFlightPerPod),
     prometheus("cpu", "Value", orZero(podCpuUtilisation(target.app.namespace, target.deployment, "2m")), s.cpuUtilizationPercent),
   ];
   if (target.gpu) {

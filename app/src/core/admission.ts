@@ -7,11 +7,13 @@
 // - at most `limit` requests are admitted (body read, parsed, queued, running, answering).
 //   The limit follows the model's measured capacity: every `intervalMs` it shrinks when even
 //   the shortest batch-queue wait of the interval exceeded `targetQueueDelayMs` (a standing
-//   queue: admitting fewer loses no throughput), and grows when requests had to wait for it
-//   while the batch queue did not stand (the model could take more);
+//   queue: admitting fewer loses no throughput), in proportion and at most by half, and grows
+//   by a quarter when requests had to wait for it while the batch queue did not stand (the
+//   model could take more). It starts at `minLimit`;
 // - the rest wait in a line that costs no parsing (bodies unread), newest first, so that
 //   under overload the requests served are the fresh ones and the oldest time out after
 //   `maxWaitMs` with a refusal; a full line refuses at once.
+import type { ServerAdmissionSettings } from "../config.js";
 
 export interface AdmissionSettings {
   /** Batch-queue wait the limit steers to: a standing queue longer than this shrinks the limit. */
@@ -22,8 +24,10 @@ export interface AdmissionSettings {
   maxWaiting: number;
   /** The limit never goes below this (keeps the model's batches fillable). */
   minLimit: number;
-  /** The limit never goes above this; also the starting limit. */
+  /** The limit never goes above this. */
   maxLimit: number;
+  /** The limit to start from. Default minLimit: a slow start, so that a burst on a cold server is not all admitted before the first measurement. */
+  initialLimit?: number;
   /** How often the limit is revised, in milliseconds (CoDel's interval). Default 100. */
   intervalMs?: number;
 }
@@ -68,7 +72,7 @@ interface Waiter {
 const DEFAULT_INTERVAL_MS = 100;
 /** The most the limit shrinks per interval, and how much it grows: fast down, gentle up (as TCP's AIMD). */
 const MAX_DECREASE = 0.5;
-const INCREASE = 1.1;
+const INCREASE = 1.25;
 const RETRY_AFTER_SECONDS = 1;
 
 /** Checks the settings once, naming the bad one. */
@@ -102,9 +106,11 @@ export class AdmissionController {
     private readonly now: () => number = Date.now,
   ) {
     validateAdmissionSettings(settings);
-    this.current = settings.maxLimit;
+    this.current = Math.min(settings.maxLimit, Math.max(settings.minLimit, settings.initialLimit ?? settings.minLimit));
     this.intervalMs = settings.intervalMs ?? DEFAULT_INTERVAL_MS;
     this.intervalStart = now();
+    events.limit?.(this.current);
+    events.waiting?.(0);
   }
 
   /** Requests admitted and not yet released. */
@@ -215,5 +221,32 @@ export class AdmissionController {
       this.events.limit?.(next);
       this.next();
     }
+  }
+}
+
+/**
+ * A controller per model: the limit ranges from two full batches (so the next batch is always
+ * queued while one runs) to the model's maxQueueSize (so the batch queue never overflows and
+ * refuses only what admission let in).
+ */
+export class ModelAdmission {
+  private readonly controllers = new Map<string, AdmissionController>();
+
+  constructor(
+    models: readonly { name: string; limits: { maxBatchSize: number; maxQueueSize: number } }[],
+    settings: ServerAdmissionSettings,
+    events: (model: string) => AdmissionEvents = () => ({}),
+  ) {
+    if (!settings.enabled) return;
+    for (const { name, limits } of models) {
+      const maxLimit = limits.maxQueueSize;
+      const controller = new AdmissionController({ ...settings, minLimit: Math.min(maxLimit, 2 * limits.maxBatchSize), maxLimit }, events(name));
+      this.controllers.set(name, controller);
+    }
+  }
+
+  /** The model's controller; undefined for an unknown model (its 404 needs no admission) or when admission is off. */
+  for(model: string): AdmissionController | undefined {
+    return this.controllers.get(model);
   }
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { BatchingLimits } from "../config.js";
 import { HttpError } from "../protocol/errors.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { ModelAdmission } from "./admission.js";
 import { ModelRunner } from "./model-runner.js";
 import { convertElements } from "../protocol/json.js";
 import { type Tensor, type TensorSpec } from "../protocol/tensor.js";
@@ -68,6 +69,8 @@ export interface ModelEntry {
 export interface LoadOptions extends SessionOptions {
   batching: boolean;
   metrics: Metrics;
+  /** Admission control per model, fed by each version's batch queue. Default none. */
+  admission?: ModelAdmission;
 }
 
 async function isDirectory(p: string): Promise<boolean> {
@@ -174,7 +177,8 @@ export class ModelRepository {
       v.session = session;
       // Warm-up: the first run allocates and tunes kernels; do it before taking traffic.
       await session.run(session.inputs.map(syntheticInput), session.outputs.map((o) => o.name));
-      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching && v.batching, metrics: options.metrics, logger: log });
+      const admission = options.admission?.for(v.name);
+      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching && v.batching, metrics: options.metrics, logger: log, ...(admission ? { admission } : {}) });
       v.state = "ready";
       options.metrics.modelReady.set({ model: v.name, version: v.version }, 1);
       log.info(

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { Batcher, type BatcherLimits } from "./batcher.js";
 import { batchKey, batchRows, concatRows, isBatchable, splitRows } from "./batch-tensors.js";
 import type { Metrics } from "../observability/metrics.js";
+import type { AdmissionController } from "./admission.js";
 import type { Tensor } from "../protocol/tensor.js";
 import type { ModelSession } from "./session.js";
 
@@ -20,6 +21,8 @@ export interface ModelRunnerOptions {
   batching: boolean;
   metrics: Metrics;
   logger: Logger;
+  /** The model's admission control, told each batch's shortest queue wait (the signal its limit follows). Default none. */
+  admission?: AdmissionController;
 }
 
 export class ModelRunner {
@@ -40,6 +43,7 @@ export class ModelRunner {
       },
       dispatch: (waited, rows) => {
         for (const ms of waited) metrics.queueWait.observe(labels, ms / 1000);
+        options.admission?.observeQueueWait(Math.min(...waited));
         metrics.batchSize.observe(labels, rows);
       },
       rejected: (reason) => metrics.rejected.inc({ model: name, reason }),

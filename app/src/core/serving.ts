@@ -1,6 +1,7 @@
 // What a front door (REST, gRPC) is handed by the composition root: the one core it serves.
 import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics.js";
+import type { ModelAdmission } from "./admission.js";
 import type { InFlight } from "./in-flight.js";
 import type { InferenceService } from "./inference.js";
 import type { ModelRepository } from "./model-repository.js";
@@ -10,6 +11,8 @@ export interface Serving {
   readonly metrics: Metrics;
   readonly repository: ModelRepository;
   readonly inference: InferenceService;
+  /** Admission control per model: every front door asks it before reading a request's body. */
+  readonly admission: ModelAdmission;
   /** Accepted requests across front doors; drain waits for them. */
   readonly inFlight: InFlight;
   /** Models ready and not draining: what readiness answers. */

@@ -1,7 +1,8 @@
 // The REST front door's listening socket.
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Serving } from "../core/serving.js";
+import { withAdmission, type AdmissionGate } from "./admission.js";
 import { createHttpApp, type HttpAppSettings } from "./app.js";
 
 export interface HttpServerSettings extends HttpAppSettings {
@@ -19,7 +20,13 @@ export interface HttpFrontDoor {
 }
 
 export async function listenHttp(serving: Serving, settings: HttpServerSettings): Promise<HttpFrontDoor> {
-  const http: Server = createHttpApp(serving, settings).listen(settings.port, settings.host);
+  const app = createHttpApp(serving, settings);
+  const { admission, metrics } = serving;
+  const gate: AdmissionGate = {
+    controller: (model) => admission.for(model),
+    refused: (model, seconds) => metrics.requestDuration.observe({ model, status: "503" }, seconds),
+  };
+  const http: Server = createServer(withAdmission(gate, app)).listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => {
     http.once("listening", resolve);
     http.once("error", reject);

@@ -18,8 +18,12 @@ export const METRICS = {
   inFlight: "inference_requests_in_flight",
   /** Gauge, label model: requests waiting in the batch queue. */
   queueDepth: "inference_queue_depth",
-  /** Counter, labels model, reason (queue_full | deadline | draining): requests shed without inference. */
+  /** Counter, labels model, reason (waiting_full | wait_timeout | queue_full | deadline | draining): requests shed without inference. */
   rejected: "inference_requests_rejected_total",
+  /** Gauge, label model: requests admission control lets in at once now (it follows the model's measured capacity). */
+  admissionLimit: "inference_admission_limit",
+  /** Gauge, label model: requests waiting in admission control's line, bodies unread (demand beyond the limit). */
+  admissionWaiting: "inference_admission_waiting",
   /** Counter, label backend (memory | redis): result-cache hits. */
   cacheHits: "inference_cache_hits_total",
   /** Counter, label backend: result-cache misses. */

@@ -48,9 +48,21 @@ export function createMetrics() {
       labelNames: ["model"] as const,
       registers,
     }),
+    admissionLimit: new Gauge({
+      name: METRICS.admissionLimit,
+      help: "Requests admission control lets in at once; follows the model's measured capacity",
+      labelNames: ["model"] as const,
+      registers,
+    }),
+    admissionWaiting: new Gauge({
+      name: METRICS.admissionWaiting,
+      help: "Requests waiting for admission, bodies unread",
+      labelNames: ["model"] as const,
+      registers,
+    }),
     rejected: new Counter({
       name: METRICS.rejected,
-      help: "Requests shed without inference, by reason (queue_full, deadline, draining)",
+      help: "Requests shed without inference, by reason (waiting_full, wait_timeout, queue_full, deadline, draining)",
       labelNames: ["model", "reason"] as const,
       registers,
     }),

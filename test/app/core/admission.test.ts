@@ -2,7 +2,7 @@ import { afterEach, beforeEach, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { AdmissionController, validateAdmissionSettings, type AdmissionSettings, type Decision } from "../../../app/src/core/admission.js";
 
-const SETTINGS: AdmissionSettings = { targetQueueDelayMs: 20, maxWaitMs: 500, maxWaiting: 3, minLimit: 1, maxLimit: 10, intervalMs: 100 };
+const SETTINGS: AdmissionSettings = { targetQueueDelayMs: 20, maxWaitMs: 500, maxWaiting: 3, minLimit: 1, maxLimit: 10, initialLimit: 10, intervalMs: 100 };
 
 let clock = 0;
 beforeEach(() => {
@@ -106,6 +106,14 @@ test("a request withdrawn from the line is never decided and gives up its place"
   assert.equal(admission.inFlight, 0);
 });
 
+test("without an initial limit the controller starts at minLimit and grows from there (slow start)", () => {
+  const { admission, enter } = controller({ minLimit: 2, maxLimit: 10, initialLimit: undefined });
+  enter();
+  enter();
+  assert.equal(enter().got.length, 0, "the third waits");
+  assert.equal(intervalWithQueueWait(admission, 5), 3);
+});
+
 test("releasing a ticket twice frees one slot", () => {
   const { admission, enter } = controller({ maxLimit: 2 });
   const a = enter();
@@ -119,7 +127,7 @@ test("a standing batch queue (even the shortest wait of an interval above target
   const { admission, events } = controller({ maxLimit: 10, targetQueueDelayMs: 20 });
   assert.equal(intervalWithQueueWait(admission, 25), 8, "10 x 20/25");
   assert.equal(intervalWithQueueWait(admission, 1000), 4, "halved, not cut to 8 x 20/1000");
-  assert.deepEqual(events.limits, [8, 4]);
+  assert.deepEqual(events.limits, [10, 8, 4], "the starting limit, then each change");
 });
 
 test("the limit never shrinks below minLimit", () => {
@@ -134,12 +142,12 @@ test("one short wait in an interval means a passing burst, not a standing queue:
   assert.equal(intervalWithQueueWait(admission, 5), 10);
 });
 
-test("the limit grows by a tenth per interval while requests wait for it without a standing queue, up to maxLimit", () => {
+test("the limit grows by a quarter per interval while requests wait for it without a standing queue, up to maxLimit", () => {
   const { admission, enter } = controller({ maxLimit: 10, minLimit: 2, maxWaiting: 100, maxWaitMs: 60_000 });
   for (let i = 0; i < 6; i++) intervalWithQueueWait(admission, 1000);
   assert.equal(admission.limit, 2);
   const waiting = Array.from({ length: 20 }, () => enter());
-  assert.equal(intervalWithQueueWait(admission, 5), 3, "ceil(2 x 1.1)");
+  assert.equal(intervalWithQueueWait(admission, 5), 3, "ceil(2 x 1.25)");
   assert.equal(waiting.filter((w) => w.got[0]?.admitted).length, 3, "the new room is given to waiting requests at once");
   for (let i = 0; i < 20; i++) intervalWithQueueWait(admission, 5);
   assert.equal(admission.limit, 10);
@@ -181,7 +189,7 @@ test("the line's length is reported as it changes", () => {
   enter();
   enter();
   first.ticket().release();
-  assert.deepEqual(events.waiting, [1, 2, 1]);
+  assert.deepEqual(events.waiting, [0, 1, 2, 1], "empty at the start");
 });
 
 test("bad settings are refused naming each one and what it allows", () => {

@@ -76,9 +76,22 @@ test("requests whose non-batch dims differ are never stacked: a model with fixed
 // Distinct values per request: identical concurrent requests would be coalesced by the result cache.
 const adderBody = (k: number) => ({ inputs: [{ name: "x", shape: [1, 3], datatype: "FP32", data: [k, 0, 0] }] });
 
-test("past the queue limit requests are shed with 503, Retry-After and a JSON error; accepted ones complete", async () => {
-  // A long queue delay holds every request in the queue, so the limit is reached deterministically.
-  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueSize: 2, maxQueueDelayMs: 300 } } });
+test("past the admission limit (the model's maxQueueSize) a request waits in line, and is served once a slot frees", async () => {
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueSize: 2, maxQueueDelayMs: 100 } } });
+  try {
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, k) => infer(s, "adder", adderBody(k))));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    // Two batches of two: the waiting pair never reached the batch queue before the first pair left it.
+    assert.equal(await metricValue(s.url, 'inference_batch_size_count{model="adder"}'), 2);
+    assert.equal(await metricValue(s.url, 'inference_admission_limit{model="adder"}'), 2);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("past the admission limit with no waiting allowed, requests are refused at once with 503, Retry-After, Connection: close and a JSON error; admitted ones complete", async () => {
+  // A long queue delay holds the admitted requests, so the limit is reached deterministically.
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueSize: 2, maxQueueDelayMs: 300 } } }, { ADMISSION_MAX_WAIT_MS: "0" });
   try {
     const answers = await Promise.all(Array.from({ length: 6 }, (_, k) => infer(s, "adder", adderBody(k))));
     const ok = answers.filter((a) => a.status === 200);
@@ -87,6 +100,25 @@ test("past the queue limit requests are shed with 503, Retry-After and a JSON er
     assert.equal(shed.length, 4);
     for (const a of ok) assert.deepEqual(a.body.outputs[0].data.slice(1), [20, 35]);
     for (const a of shed) {
+      assert.equal(a.headers.get("retry-after"), "1");
+      assert.equal(a.headers.get("connection"), "close");
+      assert.match(a.headers.get("x-request-id") ?? "", /^[\w-]{36}$/);
+      assert.deepEqual(a.body, { error: 'model "adder" is overloaded: too many requests are waiting; retry after 1 s' });
+    }
+    assert.equal(await metricValue(s.url, 'inference_requests_rejected_total{model="adder",reason="waiting_full"}'), 4);
+    assert.equal(await metricValue(s.url, 'inference_request_duration_seconds_count{model="adder",status="503"}'), 4);
+  } finally {
+    await s.stop();
+  }
+});
+
+test("with admission off, the batch queue's own limit still sheds with 503 and Retry-After", async () => {
+  const s = await startTestServer({ models: ["adder"], configs: { adder: { maxBatchSize: 8, maxQueueSize: 2, maxQueueDelayMs: 300 } } }, { ADMISSION: "off" });
+  try {
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, k) => infer(s, "adder", adderBody(k))));
+    assert.equal(answers.filter((a) => a.status === 200).length, 2);
+    for (const a of answers.filter((x) => x.status !== 200)) {
+      assert.equal(a.status, 503);
       assert.equal(a.headers.get("retry-after"), "1");
       assert.deepEqual(a.body, { error: 'model "adder" is overloaded: queue is full (2 requests waiting); retry later' });
     }

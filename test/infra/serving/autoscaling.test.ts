@@ -49,11 +49,11 @@ describe("ScaledObject spec", () => {
     assert.match(t.metadata.query!, /histogram_quantile\(0\.95, sum by \(le\) \(rate\(inference_request_duration_seconds_bucket\{namespace="inference",job="inference\/inference"\}\[2m\]\)\)\)/);
   });
 
-  it("scales on requests in flight per pod (metric type AverageValue: total / target = replicas)", () => {
+  it("scales on requests in flight plus those waiting for admission, per pod (metric type AverageValue: total / target = replicas)", () => {
     const t = trigger(spec, "in-flight");
     assert.equal(t.metricType, "AverageValue");
     assert.equal(t.metadata.threshold, "16");
-    assert.match(t.metadata.query!, /sum\(inference_requests_in_flight\{/);
+    assert.match(t.metadata.query!, /sum\(inference_requests_in_flight\{[^}]*\}\) \+ \(sum\(inference_admission_waiting\{[^}]*\}\) or vector\(0\)\)/);
   });
 
   it("scales on the pods' CPU use against their requests, read from Prometheus (no metrics-server needed)", () => {

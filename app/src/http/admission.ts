@@ -1,0 +1,80 @@
+// Admission at the HTTP door: an inference request passes its model's admission control
+// before Express routes it and before its body is read, so a refusal costs one header parse
+// and one small write, whatever the body, and a request waiting for a slot costs no CPU.
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { AdmissionController, Refusal } from "../core/admission.js";
+
+/** POST /v2/models/<name>[/versions/<v>]/infer, with an optional query string. */
+const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/[^/?]+)?\/infer(?:\?|$)/;
+const REQUEST_ID_HEADER = "x-request-id";
+const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
+/** A refused request's body is read and dropped to keep the connection; past this size (or of unknown size) the connection is closed instead. */
+const MAX_DRAINED_BODY_BYTES = 64 * 1024;
+
+/** The model an inference request names, or undefined for any other request. */
+export function inferenceModel(method: string | undefined, url: string | undefined): string | undefined {
+  if (method !== "POST" || url === undefined) return undefined;
+  const match = INFER_PATH.exec(url);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The 503 a refusal becomes: V2 error body, Retry-After, the request id, and Connection: close when shedding hard or when the unread body is large. */
+function refuse(req: IncomingMessage, res: ServerResponse, model: string, refusal: Refusal): void {
+  const given = req.headers[REQUEST_ID_HEADER];
+  const id = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  const length = Number(req.headers["content-length"] ?? NaN);
+  const close = refusal.closeConnection || !(length <= MAX_DRAINED_BODY_BYTES);
+  const why = refusal.reason === "wait_timeout" ? "no capacity freed up while the request waited" : "too many requests are waiting";
+  const body = JSON.stringify({ error: `model "${model}" is overloaded: ${why}; retry after ${refusal.retryAfterSeconds} s` });
+  res.writeHead(503, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    "retry-after": String(refusal.retryAfterSeconds),
+    [REQUEST_ID_HEADER]: id,
+    ...(close ? { connection: "close" } : {}),
+  });
+  res.end(body);
+}
+
+export interface AdmissionGate {
+  /** The controller of a model; undefined lets the request straight on. */
+  controller(model: string): AdmissionController | undefined;
+  /** A request was refused after `seconds` (counted with the answered requests, status 503). */
+  refused?(model: string, seconds: number): void;
+}
+
+/**
+ * Wraps the app's request listener: inference requests for a model that the gate knows go
+ * through its controller first (handed on once admitted, releasing their slot when their
+ * response closes); every other request goes straight on.
+ */
+export function withAdmission(gate: AdmissionGate, next: RequestListener): RequestListener {
+  return (req, res) => {
+    const model = inferenceModel(req.method, req.url);
+    const controller = model === undefined ? undefined : gate.controller(model);
+    if (!controller) return next(req, res);
+    const arrived = performance.now();
+    let state: "deciding" | "waiting" | "decided" = "deciding";
+    const withdraw = controller.enter((decision) => {
+      if (state === "waiting") res.off("close", withdraw);
+      state = "decided";
+      if (!decision.admitted) {
+        refuse(req, res, model!, decision);
+        return gate.refused?.(model!, (performance.now() - arrived) / 1000);
+      }
+      res.once("close", decision.release);
+      next(req, res);
+    });
+    // Not decided at once: it waits in line, and a client that gives up leaves the line.
+    if (state === "deciding") {
+      state = "waiting";
+      res.once("close", withdraw);
+    }
+  };
+}
