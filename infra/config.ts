@@ -5,6 +5,7 @@
 // the value and what is allowed.
 import { z } from "zod";
 import { GPU_FAMILIES, gpuCountsOf } from "./cluster/instance-types.js";
+import { AUTO_MODE_MAX_NODE_HOURS, durationHours, placeReplicas } from "./cluster/karpenter-rules.js";
 
 export const PROJECT = "inference-platform";
 
@@ -104,6 +105,16 @@ const GpuPool = obj({
   consolidateAfter: z.string().regex(/^\d+(s|m|h)$/, 'must be a duration such as "30s", "5m", "1h"'),
   /** Karpenter tries pools of higher weight first (e.g. on-demand base before spot burst). */
   weight: z.number().int().min(1).max(100).optional(),
+  /** Node lifetime; EKS Auto Mode replaces nodes after 21 days at most. */
+  expireAfter: z
+    .string()
+    .regex(/^\d+(s|m|h)$/, 'must be a duration such as "480h"')
+    .refine((d) => durationHours(d) <= AUTO_MODE_MAX_NODE_HOURS, { message: `must be at most ${AUTO_MODE_MAX_NODE_HOURS}h: EKS Auto Mode caps node lifetime at 21 days` })
+    .default("480h"),
+  /** When Karpenter may consolidate: serving pools only remove empty nodes by default. */
+  consolidationPolicy: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmpty"),
+  /** Daily UTC window in which nodes with pods may be replaced (drift, consolidation); absent: one node at a time, any time. */
+  maintenanceWindow: obj({ startHourUtc: z.number().int().min(0).max(23), hours: z.number().int().min(1).max(23) }).optional(),
 });
 
 const App = obj({
@@ -346,6 +357,15 @@ const Schema = obj({
     if (wanted > most) {
       issue(["app", "pools"], `pools ${c.app.pools.join(", ")} allow ${maxGpus} GPUs in all, enough for ${most} replicas, but the app may run ${wanted}`);
     }
+    // Karpenter fills the highest-weight pool up to its limit first: a pool that never gets a
+    // replica even at the most replicas is capacity the stack file names but never uses.
+    const atMost = placeReplicas(appPools, wanted, c.app.gpusPerReplica);
+    appPools.forEach((p) => {
+      if (appPools.length > 1 && (atMost[p.name] ?? 0) === 0) {
+        const before = appPools.filter((q) => q !== p && (q.weight ?? 0) >= (p.weight ?? 0)).map((q) => q.name);
+        issue(["gpuPools", c.gpuPools.indexOf(p), "maxGpus"], `pool ${p.name} is never used: ${before.join(", ")} (higher weight) hold all ${wanted} replicas; lower their maxGpus to the baseline they should carry`);
+      }
+    });
   }
   if (c.autoscaling.enabled && !c.monitoring.enabled) {
     issue(["autoscaling", "enabled"], "the autoscaler reads Prometheus: enable monitoring too, or disable autoscaling");

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { GpuPoolConfig } from "../config.js";
+import { servingDisruptionBudgets } from "./karpenter-rules.js";
 
 /** The label every node of a pool carries; the app selects its pool by it. */
 export const POOL_LABEL = "inference-platform/pool";
@@ -24,8 +25,6 @@ export interface GpuNodePoolsArgs {
   pools: GpuPoolConfig[];
   /** Node class the pools launch with (default EKS Auto Mode's "default"; self-managed Karpenter passes an EC2NodeClass). */
   nodeClassRef?: NodeClassRef;
-  /** Node lifetime before replacement, to pick up new AMIs (default "720h"). */
-  expireAfter?: string;
 }
 
 export class GpuNodePools extends pulumi.ComponentResource {
@@ -58,12 +57,18 @@ export class GpuNodePools extends pulumi.ComponentResource {
                   { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
                 ],
                 taints: [{ key: GPU_RESOURCE, value: "true", effect: "NoSchedule" }],
-                expireAfter: args.expireAfter ?? "720h",
+                // At most Auto Mode's 21 days (karpenter-rules.ts); expiry drains nodes whatever the budgets say.
+                expireAfter: pool.expireAfter,
               },
             },
             limits: { [GPU_RESOURCE]: String(pool.maxGpus) },
             ...(pool.weight === undefined ? {} : { weight: pool.weight }),
-            disruption: { consolidationPolicy: "WhenEmptyOrUnderutilized", consolidateAfter: pool.consolidateAfter },
+            // Serving nodes: empty ones go after consolidateAfter, busy ones one at a time (inside the window when set).
+            disruption: {
+              consolidationPolicy: pool.consolidationPolicy,
+              consolidateAfter: pool.consolidateAfter,
+              budgets: servingDisruptionBudgets(pool.maintenanceWindow),
+            },
           },
         },
         { parent: this },
