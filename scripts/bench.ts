@@ -16,6 +16,12 @@ import { overloadSection } from "./bench/overload.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
+import { pino } from "pino";
+import { cpuCount } from "../app/src/cluster/cpus.js";
+import { openSession } from "../app/src/core/session.js";
+import { benchChart } from "./bench/chart.js";
+import { chartPanels, lightTable, lightTargets } from "./bench/light-report.js";
+import { LIGHT_MODEL, lightModelRuns } from "./bench/light-model.js";
 
 const MODEL = "mlp";
 // Compute-heavy on purpose (35 M multiply-adds per row, 140 MB of weights): onnxruntime,
@@ -107,14 +113,15 @@ async function main(): Promise<void> {
     // Start to ready, with the bundled model repository (what the image ships).
     const readyTimes: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const server = await startServerProcess(main, { MODEL_REPOSITORY: path.join(REPO_ROOT, "app/models") });
+      const server = await startServerProcess(main, { MODEL_REPOSITORY: path.join(REPO_ROOT, "app/models"), WORKERS: "1" });
       readyTimes.push(server.readyMs);
       await server.stop();
     }
     const readyMs = [...readyTimes].sort((a, b) => a - b)[1]!;
     log(`start to ready (bundled models, 3 starts): ${readyTimes.map(fmt.ms).join(", ")}; median ${fmt.ms(readyMs)}`);
 
-    const common = { MODEL_REPOSITORY: repo, CACHE_ENABLED: "false" };
+    // One server process, as before WORKERS existed, so that these rows compare with earlier runs.
+    const common = { MODEL_REPOSITORY: repo, CACHE_ENABLED: "false", WORKERS: "1" };
     log("server, batching off (cache off):");
     const offServer = await startServerProcess(main, { ...common, BATCHING: "off" });
     const off = await serverRuns(offServer, bodies, session);
@@ -129,7 +136,7 @@ async function main(): Promise<void> {
     await onServer.stop();
 
     // Cache hits: every body answered once, then the same bodies under load.
-    const cacheServer = await startServerProcess(main, { MODEL_REPOSITORY: repo, CACHE_ENABLED: "true", BATCHING: "on" });
+    const cacheServer = await startServerProcess(main, { MODEL_REPOSITORY: repo, CACHE_ENABLED: "true", BATCHING: "on", WORKERS: "1" });
     const cachedUrl = `${cacheServer.url}/v2/models/${MODEL}/infer`;
     const cached = bodies.slice(0, CACHED_BODIES);
     for (const body of cached) await fetch(cachedUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
@@ -189,6 +196,28 @@ async function main(): Promise<void> {
     targets.push(...(await overloadSection(main, path.join(REPO_ROOT, "app/models"), { repository: repo, model: MODEL, bodies }, seconds, log)));
     log();
     for (const target of targets) log(formatTarget(target));
+
+    log();
+    log(`light model: the bundled ${LIGHT_MODEL} (app/models), distinct texts of up to 200 characters, cache off`);
+    const light = await lightModelRuns(
+      {
+        main,
+        seconds,
+        singleThreads: threads.intraOpThreads,
+        openSession: (intraOpThreads) => openSession(path.join(REPO_ROOT, "app/models", LIGHT_MODEL, "1", "model.onnx"), { provider: "cpu", intraOpThreads, interOpThreads: threads.interOpThreads }, pino({ level: "silent" })),
+        scrape,
+        log,
+      },
+      cpuCount(),
+    );
+    log();
+    log(lightTable(light));
+    const targetsLight = lightTargets(light);
+    log();
+    for (const target of targetsLight) log(formatTarget(target));
+    const chartFile = process.env.BENCH_CHART ?? path.join(REPO_ROOT, "docs/bench.svg");
+    writeFileSync(chartFile, benchChart(chartPanels(light, off, on), `npm run bench, ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the end`));
+    log(`chart: ${path.relative(process.cwd(), chartFile)}`);
   } finally {
     await session?.release();
     rmSync(tmp, { recursive: true, force: true });

@@ -3,8 +3,13 @@
 // are what the figures show. Request bodies carry distinct texts (nothing is coalesced
 // or cached) as JSON or as binary BYTES tensors; the raw baseline runs the same model
 // file in onnxruntime through the server's session code at the same batch size.
-import { loadExamples } from "../train/dataset.js";
+import path from "node:path";
+import { planProcesses } from "../../app/src/cluster/cpus.js";
 import type { ModelSession } from "../../app/src/core/session.js";
+import { loadExamples } from "../train/dataset.js";
+import { load, type LoadResult } from "./load.js";
+import { REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./processes.js";
+import { fmt, meanBatchSize } from "./report.js";
 
 export const LIGHT_MODEL = "spam-classifier";
 /** Characters kept of each message: sentence-sized requests, as a chat or form would send. */
@@ -90,4 +95,103 @@ export async function rawOrtTexts(session: ModelSession, texts: readonly string[
   while (performance.now() < until) await session.run(feeds(runs++), outputNames);
   const elapsed = (performance.now() - started) / 1000;
   return { batchSize, samplesPerSecond: (runs * batchSize) / elapsed, msPerRun: (elapsed * 1000) / runs };
+}
+
+export interface LightRow {
+  texts: number;
+  format: "JSON" | "binary";
+  connections: number;
+  /** Server process count (WORKERS). */
+  workers: number;
+  server: LoadResult;
+  bare: LoadResult;
+  raw: RawTextResult;
+  meanBatch: number;
+}
+
+export interface LightResults {
+  rows: LightRow[];
+  /** Peak RSS of the single-process server, and of each process when WORKERS is the CPU count. */
+  singleRss: number;
+  clusterRss: { pid: number; peakRss: number }[];
+  clusterWorkers: number;
+}
+
+export interface LightBenchContext {
+  main: string;
+  seconds: number;
+  /** onnxruntime intra-op threads of a single server process (ORT_INTRA_OP_THREADS; 0 = its default). */
+  singleThreads: number;
+  /** Opens the bundled model through the server's session code with `intraOpThreads`. */
+  openSession(intraOpThreads: number): Promise<ModelSession>;
+  scrape(server: BenchProcess): Promise<string>;
+  log(line: string): void;
+}
+
+const CONNECTIONS = [1, 16, 64] as const;
+
+/**
+ * Every light-model row: 1 and 32 texts per request, JSON and binary, at 1/16/64 connections
+ * against one server process (WORKERS=1, onnxruntime's default threads), each beside the bare
+ * endpoint with the same bodies and raw onnxruntime at the server's mean batch; then the
+ * one-text and 32-text JSON rows at 64 connections with one process per CPU (WORKERS=0).
+ */
+export async function lightModelRuns(ctx: LightBenchContext, cpus: number): Promise<LightResults> {
+  const texts = lightTexts();
+  const repo = path.join(REPO_ROOT, "app/models");
+  const env = { MODEL_REPOSITORY: repo, CACHE_ENABLED: "false" };
+  const bodiesFor = (n: number, format: LightRow["format"]) =>
+    format === "JSON" ? { bodies: lightJsonBodies(texts, n), headers: undefined } : lightBinaryBodies(texts, n);
+  const rows: LightRow[] = [];
+  const sessions = new Map<number, ModelSession>();
+  const session = async (threads: number) => sessions.get(threads) ?? sessions.set(threads, await ctx.openSession(threads)).get(threads)!;
+  const measure = async (server: BenchProcess, bare: BenchProcess, workers: number, threads: number, n: number, format: LightRow["format"], connections: number) => {
+    const { bodies, headers } = bodiesFor(n, format);
+    const url = `${server.url}/v2/models/${LIGHT_MODEL}/infer`;
+    const before = await ctx.scrape(server);
+    const result = await load(url, bodies, connections, ctx.seconds, headers);
+    const after = await ctx.scrape(server);
+    const meanBatch = meanBatchSize(before, after, LIGHT_MODEL);
+    const bareRun = await load(`${bare.url}/infer`, bodies, connections, ctx.seconds, headers);
+    const raw = await rawOrtTexts(await session(threads), texts, Math.max(1, Math.round(meanBatch)), Math.max(1, ctx.seconds / 2));
+    const row = { texts: n, format, connections, workers, server: result, bare: bareRun, raw, meanBatch };
+    rows.push(row);
+    ctx.log(
+      `  ${n} text(s)/request, ${format}, ${connections} conns, WORKERS=${workers}: ${fmt.rate(result.requestsPerSecond)} req/s (bare ${fmt.rate(bareRun.requestsPerSecond)}), ` +
+        `p50/p99 ${fmt.ms(result.p50Ms)}/${fmt.ms(result.p99Ms)} (bare ${fmt.ms(bareRun.p50Ms)}/${fmt.ms(bareRun.p99Ms)}), mean batch ${meanBatch.toFixed(1)}, ` +
+        `raw ORT ${fmt.rate(raw.samplesPerSecond)} texts/s at batch ${raw.batchSize}`,
+    );
+  };
+
+  const barePer = new Map<number, BenchProcess>();
+  try {
+    for (const n of [1, 32]) barePer.set(n, await startBareProcess(lightAnswer(n)));
+    const single = await startServerProcess(ctx.main, { ...env, WORKERS: "1" });
+    let singleRss = 0;
+    try {
+      for (const n of [1, 32]) {
+        await load(`${single.url}/v2/models/${LIGHT_MODEL}/infer`, lightJsonBodies(texts, n), 16, 1);
+        for (const format of ["JSON", "binary"] as const) for (const c of CONNECTIONS) await measure(single, barePer.get(n)!, 1, ctx.singleThreads, n, format, c);
+      }
+      singleRss = single.peakRss();
+    } finally {
+      await single.stop();
+    }
+    const plan = planProcesses({ workers: 0, intraOpThreads: 0 }, cpus);
+    const pod = await startServerProcess(ctx.main, { ...env, WORKERS: "0" });
+    let clusterRss: { pid: number; peakRss: number }[] = [];
+    try {
+      for (const n of [1, 32]) {
+        await load(`${pod.url}/v2/models/${LIGHT_MODEL}/infer`, lightJsonBodies(texts, n), 16, 1);
+        await measure(pod, barePer.get(n)!, plan.workers, plan.intraOpThreads, n, "JSON", 64);
+      }
+      clusterRss = pod.processes();
+    } finally {
+      await pod.stop();
+    }
+    return { rows, singleRss, clusterRss, clusterWorkers: plan.workers };
+  } finally {
+    for (const b of barePer.values()) await b.stop();
+    for (const s of sessions.values()) await s.release();
+  }
 }

@@ -34,9 +34,17 @@ export interface BenchProcess {
   readonly url: string;
   /** Milliseconds from spawn to the first 200 from the readiness URL. */
   readonly readyMs: number;
-  /** Peak resident set size so far (VmHWM). */
+  /** Peak resident set size so far (VmHWM) of the process it started. */
   peakRss(): number;
+  /** That process and its children (WORKERS > 1), each with its peak RSS. */
+  processes(): { pid: number; peakRss: number }[];
   stop(): Promise<void>;
+}
+
+/** A process and every descendant, each with its peak RSS (Linux /proc). */
+function processTree(pid: number): { pid: number; peakRss: number }[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  return [{ pid, peakRss: peakRssBytes(readFileSync(`/proc/${pid}/status`, "utf8")) }, ...children.flatMap(processTree)];
 }
 
 /** Spawns `args` with `env`, then polls `readyPath` every 5 ms until it answers 200 (at most 60 s). */
@@ -65,6 +73,7 @@ async function spawnAndWait(args: string[], env: Record<string, string>, port: n
     url,
     readyMs,
     peakRss: () => peakRssBytes(readFileSync(`/proc/${child.pid}/status`, "utf8")),
+    processes: () => processTree(child.pid!),
     async stop() {
       child.kill("SIGTERM");
       await exited;
