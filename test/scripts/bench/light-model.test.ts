@@ -1,0 +1,53 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { splitInferBody, decodeBinaryTensor } from "../../../app/src/protocol/binary.js";
+import { parseInferRequest } from "../../../app/src/protocol/infer-request.js";
+import { lightAnswer, lightBinaryBodies, lightJsonBodies } from "../../../scripts/bench/light-model.js";
+import { benchChart, niceMax } from "../../../scripts/bench/chart.js";
+
+const texts = ["Win a free prize now!", "Hi Bob, the patch is attached", "日本語のテキスト", "", "x".repeat(300)];
+
+test("JSON bodies carry `perRequest` distinct texts each, in rotation", () => {
+  const bodies = lightJsonBodies(texts, 2);
+  assert.equal(bodies.length, 2);
+  const first = parseInferRequest(JSON.parse(bodies[0]!));
+  assert.deepEqual(first.inputs[0]!.shape, [2]);
+  assert.deepEqual(first.inputs[0]!.data, texts.slice(0, 2));
+  assert.deepEqual(JSON.parse(bodies[1]!).inputs[0].data, texts.slice(2, 4));
+});
+
+test("binary bodies share one header length and decode, through the server's own codec, to the same texts", () => {
+  const { bodies, headers } = lightBinaryBodies(texts, 2);
+  assert.equal(headers["content-type"], "application/octet-stream");
+  bodies.forEach((body, i) => {
+    const { json, binary } = splitInferBody(body, headers["inference-header-content-length"]);
+    const request = parseInferRequest(json);
+    assert.equal(request.parameters?.binary_data_output, true);
+    assert.equal(request.inputs[0]!.parameters?.binary_data_size, binary.length);
+    assert.deepEqual(decodeBinaryTensor("text", "BYTES", binary), texts.slice(i * 2, i * 2 + 2));
+  });
+});
+
+test("the bare endpoint's answer has the server's shape for the same number of texts", () => {
+  const answer = JSON.parse(lightAnswer(3));
+  assert.deepEqual(answer.outputs.map((o: { name: string; shape: number[]; data: unknown[] }) => [o.name, o.shape, o.data.length]), [
+    ["probabilities", [3, 2], 6],
+    ["label", [3], 3],
+  ]);
+});
+
+test("the chart is one SVG with a line per series per panel, axes rounded up to 1, 2 or 5 x 10^n", () => {
+  assert.deepEqual([niceMax(0), niceMax(7), niceMax(13), niceMax(4200), niceMax(50_001)], [1, 10, 20, 5000, 100_000]);
+  const svg = benchChart(
+    [
+      { title: "a", yLabel: "req/s", xLabels: ["1", "16", "64"], series: [{ name: "server", values: [1, 2, 3] }, { name: "bare <x>", values: [2, undefined, 4] }] },
+      { title: "b", yLabel: "ms", xLabels: ["1", "16", "64"], series: [{ name: "server", values: [5, 6, 7] }] },
+    ],
+    "caption",
+  );
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal(svg.match(/<polyline/g)?.length, 3);
+  assert.equal(svg.match(/<circle/g)?.length, 8, "undefined values leave gaps");
+  assert.ok(svg.includes("bare &lt;x&gt;"), "labels are escaped");
+  assert.ok(svg.trim().endsWith("</svg>"));
+});
