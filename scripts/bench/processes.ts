@@ -47,7 +47,7 @@ function processTree(pid: number): { pid: number; peakRss: number }[] {
   return [{ pid, peakRss: peakRssBytes(readFileSync(`/proc/${pid}/status`, "utf8")) }, ...children.flatMap(processTree)];
 }
 
-/** Spawns `args` with `env`, then polls `readyPath` every 5 ms until it answers 200 (at most 60 s). */
+/** Spawns `args` with `env`, then polls `readyPath` every 5 ms until it answers 200 (at most 180 s: a loaded host starts slowly). */
 async function spawnAndWait(args: string[], env: Record<string, string>, port: number, readyPath: string): Promise<BenchProcess> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
@@ -60,9 +60,9 @@ async function spawnAndWait(args: string[], env: Record<string, string>, port: n
   const url = `http://127.0.0.1:${port}`;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${args.join(" ")} exited with ${child.exitCode} before it was ready:\n${stderr}`);
-    if (performance.now() - started > 60_000) {
+    if (performance.now() - started > 180_000) {
       child.kill("SIGKILL");
-      throw new Error(`${args.join(" ")} was not ready within 60 s:\n${stderr}`);
+      throw new Error(`${args.join(" ")} was not ready within 180 s:\n${stderr}`);
     }
     const ok = await fetch(url + readyPath).then((r) => r.ok, () => false);
     if (ok) break;
