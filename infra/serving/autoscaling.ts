@@ -59,21 +59,25 @@ function orZero(expr: string): string {
 
 /** The ScaledObject spec (keda.sh/v1alpha1) for one stack. */
 export function scaledObjectSpec(target: ScaledObjectTarget, s: AutoscalingSettings) {
-  const prometheus = (name: string, metricType: "Value" | "AverageValue", query: string, threshold: number) => ({
+  // activationThreshold decides 0 <-> 1 (infra/serving/keda-activation.ts): requests wake the
+  // app (any latency or work in flight), while an idle pod's own CPU or GPU use must not keep it
+  // awake, so those triggers activate only at their scaling target.
+  const prometheus = (name: string, metricType: "Value" | "AverageValue", query: string, threshold: number, activation: number) => ({
     type: "prometheus",
     name,
     metricType,
-    metadata: { serverAddress: target.prometheusUrl, query, threshold: String(threshold) },
+    metadata: { serverAddress: target.prometheusUrl, query, threshold: String(threshold), activationThreshold: String(activation) },
   });
   const triggers: { type: string; name: string; metricType?: string; metadata: Record<string, string> }[] = [
     // Latency is not additive: "Value" scales replicas by observed/target.
-    prometheus("latency-p95", "Value", orZero(latencyQuantile(target.app, 0.95, "2m")), s.latencyTargetSeconds),
+    prometheus("latency-p95", "Value", orZero(latencyQuantile(target.app, 0.95, "2m")), s.latencyTargetSeconds, 0),
     // Work in flight (plus what waits for admission) is additive: "AverageValue" asks for total/target replicas.
-    prometheus("in-flight", "AverageValue", orZero(totalDemand(target.app)), s.inFlightPerPod),
-    prometheus("cpu", "Value", orZero(podCpuUtilisation(target.app.namespace, target.deployment, "2m")), s.cpuUtilizationPercent),
+    prometheus("in-flight", "AverageValue", orZero(totalDemand(target.app)), s.inFlightPerPod, 0),
+    prometheus("cpu", "Value", orZero(podCpuUtilisation(target.app.namespace, target.deployment, "2m")), s.cpuUtilizationPercent, s.cpuUtilizationPercent),
   ];
   if (target.gpu) {
-    triggers.push(prometheus("gpu-utilisation", "Value", orZero(podGpuUtilisation(target.app.namespace, target.deployment)), s.gpuUtilizationPercent));
+    const gpu = orZero(podGpuUtilisation(target.app.namespace, target.deployment));
+    triggers.push(prometheus("gpu-utilisation", "Value", gpu, s.gpuUtilizationPercent, s.gpuUtilizationPercent));
   }
   if (s.activeHours) {
     const { timezone, start, end } = s.activeHours;

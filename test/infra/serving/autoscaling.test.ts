@@ -1,6 +1,7 @@
 // Pod autoscaling: KEDA ScaledObject triggers on latency, work in flight, CPU and
 // GPU, fast out and slow in, bounds per stack, scale to zero only with a wake window.
 import { describe, it } from "node:test";
+import { scaledObjectActive } from "../../../infra/serving/keda-activation.js";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -190,6 +191,19 @@ describe("dev scales to zero outside its active hours", () => {
     const so = one(await runStack("dev"), "kubernetes:keda.sh/v1alpha1:ScaledObject").inputs;
     assert.equal(so.spec.minReplicaCount, 0);
     assert.ok(so.spec.triggers.some((t: { type: string }) => t.type === "cron"));
+  });
+
+  it("really reaches zero when idle outside the window: an idle pod's CPU and GPU use keep no trigger active (KEDA's activation rule)", async () => {
+    const so = one(await runStack("dev"), "kubernetes:keda.sh/v1alpha1:ScaledObject").inputs;
+    // One idle pod: no requests, a few percent CPU for its own housekeeping, a little GPU activity.
+    const idle = { "latency-p95": 0, "in-flight": 0, cpu: 4, "gpu-utilisation": 2, "active-hours": false };
+    assert.equal(scaledObjectActive(so.spec, idle), false);
+    // Any request wakes it; so does the window.
+    assert.equal(scaledObjectActive(so.spec, { ...idle, "in-flight": 1 }), true);
+    assert.equal(scaledObjectActive(so.spec, { ...idle, "latency-p95": 0.05 }), true);
+    assert.equal(scaledObjectActive(so.spec, { ...idle, "active-hours": true }), true);
+    // Real load on CPU or GPU alone wakes it too.
+    assert.equal(scaledObjectActive(so.spec, { ...idle, cpu: 95 }), true);
   });
 });
 
