@@ -1,9 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HttpError } from "../../../app/src/protocol/errors.js";
-import { float16Bits, float16Value, type TensorSpec } from "../../../app/src/protocol/tensor.js";
+import { float16Bits, float16Value, type Tensor, type TensorSpec } from "../../../app/src/protocol/tensor.js";
 import { parseInferRequest, selectOutputs, toTensors } from "../../../app/src/protocol/infer-request.js";
-import { toJsonOutputs } from "../../../app/src/protocol/json.js";
+import { jsonOutput, parseJson } from "../../../app/src/protocol/json.js";
 
 const X: TensorSpec = { name: "x", datatype: "FP32", shape: [-1, 3] };
 const IDS: TensorSpec = { name: "ids", datatype: "INT64", shape: [-1] };
@@ -110,17 +110,26 @@ test("output selection: default all in model order, else the requested ones; unk
   rejects400(() => selectOutputs([{ name: "a" }, { name: "a" }], outs), /output "a" is requested more than once/);
 });
 
-test("outputs serialise to V2 JSON: booleans, halves and 64-bit integers as JSON values", () => {
-  const json = toJsonOutputs([
+test("outputs serialise to V2 JSON: booleans, halves and exact 64-bit integers as JSON values", () => {
+  const tensors: Tensor[] = [
     { name: "b", datatype: "BOOL", shape: [2], data: Uint8Array.from([1, 0]) },
     { name: "h", datatype: "FP16", shape: [1], data: Uint16Array.from([0x3c00]) },
-    { name: "i", datatype: "INT64", shape: [1], data: BigInt64Array.from([-5n]) },
+    { name: "i", datatype: "INT64", shape: [2], data: BigInt64Array.from([-5n, 2n ** 62n + 1n]) },
     { name: "s", datatype: "BYTES", shape: [1], data: ["ok"] },
-  ]);
-  assert.deepEqual(json, [
-    { name: "b", datatype: "BOOL", shape: [2], data: [true, false] },
-    { name: "h", datatype: "FP16", shape: [1], data: [1] },
-    { name: "i", datatype: "INT64", shape: [1], data: [-5] },
-    { name: "s", datatype: "BYTES", shape: [1], data: ["ok"] },
-  ]);
+  ];
+  const json = tensors.map(jsonOutput);
+  assert.deepEqual(JSON.parse(json[0]!), { name: "b", datatype: "BOOL", shape: [2], data: [true, false] });
+  assert.deepEqual(JSON.parse(json[1]!), { name: "h", datatype: "FP16", shape: [1], data: [1] });
+  // Digit for digit: a double would print 4611686018427387904.
+  assert.equal(json[2], '{"name":"i","datatype":"INT64","shape":[2],"data":[-5,4611686018427387905]}');
+  assert.deepEqual(parseJson(json[2]!), { name: "i", datatype: "INT64", shape: [2], data: [-5, 2n ** 62n + 1n] });
+  assert.deepEqual(JSON.parse(json[3]!), { name: "s", datatype: "BYTES", shape: [1], data: ["ok"] });
+});
+
+test("parseJson keeps integer literals beyond ±2^53 exact and leaves everything else as JSON.parse reads it", () => {
+  assert.deepEqual(parseJson('{"a":[9223372036854775807,-9223372036854775808,1.5,"12345678901234567890"]}'), {
+    a: [2n ** 63n - 1n, -(2n ** 63n), 1.5, "12345678901234567890"],
+  });
+  // 16 digits that a double holds exactly stay numbers; so does a long literal with a fraction or exponent.
+  assert.deepEqual(parseJson("[1234567890123456, 12345678901234567.5, 1e30]"), [1234567890123456, 12345678901234568, 1e30]);
 });
