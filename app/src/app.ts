@@ -10,6 +10,7 @@ import { InFlight } from "./core/in-flight.js";
 import { InferenceService } from "./core/inference.js";
 import { ModelRepository } from "./core/model-repository.js";
 import type { Serving } from "./core/serving.js";
+import { listenGrpc, type GrpcFrontDoor } from "./grpc/server.js";
 import { listenHttp } from "./http/server.js";
 import { createLogger } from "./observability/logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
@@ -35,6 +36,8 @@ export interface RunningApp {
   /** Where to reach the REST front door: http://host:port, with 127.0.0.1 when bound to all interfaces. */
   readonly url: string;
   readonly port: number;
+  /** host:port of the gRPC front door, when GRPC_PORT is set. */
+  readonly grpcAddress?: string;
   readonly metrics: Metrics;
   readonly repository: ModelRepository;
   readonly cache: ResultCache;
@@ -42,8 +45,12 @@ export interface RunningApp {
   readonly loaded: Promise<void>;
   /** Models ready and not draining: what /v2/health/ready answers. */
   readonly ready: boolean;
-  /** Graceful stop: readiness fails at once, new inference gets 503, accepted requests finish, then the ports and cache close. */
-  close(): Promise<void>;
+  /**
+   * Graceful stop: readiness fails at once; for `drainWindowMs` (default 0) both front doors
+   * keep serving and close connections after each answer; then new inference gets 503 / UNAVAILABLE,
+   * accepted requests finish, and the ports and cache close.
+   */
+  close(options?: { drainWindowMs?: number }): Promise<void>;
 }
 
 export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<RunningApp> {
@@ -68,6 +75,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     admission,
     inference: new InferenceService(repository, cache, config.maxTensorElements),
     inFlight,
+    cacheEnabled: cache.backend !== "off",
     get ready() {
       return !inFlight.draining && repository.ready && (options.cluster?.ready ?? true);
     },
@@ -75,8 +83,9 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   };
 
   const http = await listenHttp(serving, config);
+  const grpc: GrpcFrontDoor | undefined = config.grpcPort === undefined ? undefined : await listenGrpc(serving, { ...config, grpcPort: config.grpcPort });
   logger.info(
-    { host: config.host, port: http.port, url: http.url, modelRepository: config.modelRepository, provider: config.executionProvider, cache: cache.backend, auth: config.authTokens.length > 0 },
+    { host: config.host, port: http.port, url: http.url, ...(grpc ? { grpcPort: grpc.port, grpcAddress: grpc.address } : {}), modelRepository: config.modelRepository, provider: config.executionProvider, cache: cache.backend, auth: config.authTokens.length > 0 },
     "listening",
   );
 
@@ -94,12 +103,21 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       else logger.error("some models failed to load; not ready (see /v2/models/<name>/ready)");
     });
 
-  const close = async () => {
+  const close = async (drainWindowMs: number) => {
+    // The window: not ready at once, yet still accepting and serving while load balancers
+    // catch up; each answer closes its connection (REST) and open HTTP/2 connections are
+    // asked to go away once their calls finish (gRPC), so clients reconnect elsewhere.
+    inFlight.startDrain();
+    logger.info({ active: inFlight.count, drainWindowMs }, "draining: not ready, serving for the drain window");
+    grpc?.closeConnections();
+    if (drainWindowMs > 0) await new Promise((resolve) => setTimeout(resolve, drainWindowMs));
     const idle = inFlight.drain();
-    logger.info({ active: inFlight.count }, "draining: not ready, finishing accepted requests");
+    logger.info({ active: inFlight.count }, "drain window over: not accepting, finishing accepted requests");
     repository.flush();
+    // Listening on until the last accepted request is answered: a straggler gets a 503 /
+    // UNAVAILABLE that says why, not a refused connection.
     await idle;
-    await http.close();
+    await Promise.all([http.close(), grpc?.close()]);
     await cache.close();
     await loaded;
     await repository.release();
@@ -110,6 +128,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   return {
     url: http.url,
     port: http.port,
+    ...(grpc ? { grpcAddress: grpc.address } : {}),
     metrics,
     repository,
     cache,
@@ -117,6 +136,6 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     get ready() {
       return serving.ready;
     },
-    close: () => (closing ??= close()),
+    close: (options = {}) => (closing ??= close(options.drainWindowMs ?? 0)),
   };
 }

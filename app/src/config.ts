@@ -52,6 +52,8 @@ export interface ServerAdmissionSettings {
 
 export interface AppConfig {
   port: number;
+  /** Port of the gRPC front door; undefined = no gRPC. */
+  grpcPort?: number;
   host: string;
   modelRepository: string;
   executionProvider: ExecutionProvider;
@@ -65,6 +67,8 @@ export interface AppConfig {
   limits: BatchingLimits;
   requestTimeoutMs: number;
   shutdownGraceMs: number;
+  /** After SIGTERM, how long both front doors keep accepting and serving (readiness already false) before they stop. */
+  drainWindowMs: number;
   bodyLimitBytes: number;
   maxTensorElements: number;
   /** Bearer tokens accepted; empty means auth is off. */
@@ -130,6 +134,7 @@ const MAX_INT = 2 ** 31 - 1;
 /** Every variable the server reads, with its default and what it allows (docs/app.md lists the same). */
 const SETTINGS = {
   PORT: withDefault(integer(0, 65535), "8080"),
+  GRPC_PORT: withDefault({ allowed: "an integer 0-65535 or off", schema: z.union([z.literal("off").transform(() => undefined), integer(0, 65535).schema]) }, "off"),
   HOST: withDefault(text("a host name or IP address", /^[\w.:-]+$/), "0.0.0.0"),
   MODEL_REPOSITORY: withDefault(text("a directory path", /^.+$/), BUNDLED_MODEL_REPOSITORY),
   EXECUTION_PROVIDER: withDefault(oneOf("cpu", "cuda"), "cpu"),
@@ -142,6 +147,8 @@ const SETTINGS = {
   MAX_QUEUE_SIZE: withDefault(integer(1, 1_000_000), "256"),
   REQUEST_TIMEOUT_MS: withDefault(integer(1, 3_600_000), "30000"),
   SHUTDOWN_GRACE_MS: withDefault(integer(0, 3_600_000), "25000"),
+  // 10 s: the NLB target group's deregistration delay as deployed (infra app.preStopSeconds, default 10).
+  DRAIN_WINDOW_MS: withDefault(integer(0, 3_600_000), "10000"),
   BODY_LIMIT: withDefault(size, "8mb"),
   MAX_TENSOR_ELEMENTS: withDefault(integer(1, MAX_INT), "4194304"),
   AUTH_TOKENS: text("a comma-separated list of tokens without spaces", /^[^\s,]+(,[^\s,]+)*$/),
@@ -199,8 +206,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`AUTH_TOKENS_FILE must contain at least one token, got an empty file "${v.AUTH_TOKENS_FILE}"`);
   }
 
+  // The window is spent inside the grace period (past it the process kills itself mid-drain):
+  // the default shrinks to fit a short grace period, an explicit window must fit.
+  const drainWindowMs = env.DRAIN_WINDOW_MS?.trim() ? v.DRAIN_WINDOW_MS : Math.min(v.DRAIN_WINDOW_MS, v.SHUTDOWN_GRACE_MS);
+  if (drainWindowMs > v.SHUTDOWN_GRACE_MS) {
+    throw new ConfigError(`DRAIN_WINDOW_MS must be at most SHUTDOWN_GRACE_MS (${v.SHUTDOWN_GRACE_MS}), got ${drainWindowMs}`);
+  }
+
   return {
     port: v.PORT,
+    ...(v.GRPC_PORT !== undefined ? { grpcPort: v.GRPC_PORT } : {}),
     host: v.HOST,
     modelRepository: path.resolve(v.MODEL_REPOSITORY),
     executionProvider: v.EXECUTION_PROVIDER,
@@ -211,6 +226,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     limits: { maxBatchSize: v.MAX_BATCH_SIZE, maxQueueDelayMs: v.MAX_QUEUE_DELAY_MS, maxQueueSize: v.MAX_QUEUE_SIZE },
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     shutdownGraceMs: v.SHUTDOWN_GRACE_MS,
+    drainWindowMs,
     bodyLimitBytes: v.BODY_LIMIT,
     maxTensorElements: v.MAX_TENSOR_ELEMENTS,
     authTokens,

@@ -43,14 +43,14 @@ async function serve(config: AppConfig): Promise<void> {
   }
 
   const shutdown = (signal: string) => {
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+    logger.info({ signal, graceMs: config.shutdownGraceMs, drainWindowMs: config.drainWindowMs }, "shutting down");
     const force = setTimeout(() => {
       logger.error({ graceMs: config.shutdownGraceMs }, "shutdown grace period exceeded; exiting with unfinished work");
       // SIGKILL rather than exit(1): a normal exit while onnxruntime is mid-run in a worker
       // thread aborts inside the native binding; this ends the same way Kubernetes would.
       void drainLogs(logger).then(() => process.kill(process.pid, "SIGKILL"));
     }, config.shutdownGraceMs);
-    app.close().then(
+    app.close({ drainWindowMs: config.drainWindowMs }).then(
       () => {
         clearTimeout(force);
         process.exit(0);

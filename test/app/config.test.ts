@@ -8,6 +8,8 @@ import { BUNDLED_MODEL_REPOSITORY, ConfigError, loadConfig } from "../../app/src
 test("with no variables set every setting has its documented default", () => {
   const c = loadConfig({});
   assert.equal(c.port, 8080);
+  assert.equal(c.grpcPort, undefined, "gRPC is off unless GRPC_PORT is set");
+  assert.equal(c.drainWindowMs, 10_000);
   assert.equal(c.host, "0.0.0.0");
   assert.equal(c.modelRepository, BUNDLED_MODEL_REPOSITORY);
   assert.ok(c.modelRepository.endsWith(path.join("app", "models")));
@@ -58,6 +60,15 @@ test("values are parsed into typed settings, cache settings map onto CacheSettin
   assert.deepEqual(c.cache, { enabled: false, redisUrl: "rediss://user:pw@redis.internal:6379/0", ttlSeconds: 60, memoryMaxBytes: 1024 * 1024, redisTimeoutMs: 20 });
 });
 
+test("GRPC_PORT turns the gRPC front door on; the drain window fits inside the grace period", () => {
+  assert.equal(loadConfig({ GRPC_PORT: "8081" }).grpcPort, 8081);
+  assert.equal(loadConfig({ GRPC_PORT: "off" }).grpcPort, undefined);
+  assert.equal(loadConfig({ DRAIN_WINDOW_MS: "2500" }).drainWindowMs, 2500);
+  // The default shrinks to a shorter grace period; an explicit window longer than it is refused.
+  assert.equal(loadConfig({ SHUTDOWN_GRACE_MS: "4000" }).drainWindowMs, 4000);
+  assert.throws(() => loadConfig({ SHUTDOWN_GRACE_MS: "4000", DRAIN_WINDOW_MS: "5000" }), /^ConfigError: DRAIN_WINDOW_MS must be at most SHUTDOWN_GRACE_MS \(4000\), got 5000$/);
+});
+
 test("empty variables count as unset", () => {
   assert.equal(loadConfig({ PORT: "", REDIS_URL: "" }).port, 8080);
   assert.equal(loadConfig({ REDIS_URL: "" }).cache.redisUrl, undefined);
@@ -67,6 +78,8 @@ const BAD: [Record<string, string>, string][] = [
   [{ PORT: "abc" }, 'PORT must be an integer 0-65535, got "abc"'],
   [{ PORT: "70000" }, 'PORT must be an integer 0-65535, got "70000"'],
   [{ PORT: "80.5" }, 'PORT must be an integer 0-65535, got "80.5"'],
+  [{ GRPC_PORT: "on" }, 'GRPC_PORT must be an integer 0-65535 or off, got "on"'],
+  [{ DRAIN_WINDOW_MS: "-1" }, 'DRAIN_WINDOW_MS must be an integer 0-3600000, got "-1"'],
   [{ EXECUTION_PROVIDER: "gpu" }, 'EXECUTION_PROVIDER must be one of cpu, cuda, got "gpu"'],
   [{ ORT_INTRA_OP_THREADS: "-1" }, 'ORT_INTRA_OP_THREADS must be an integer 0-1024, got "-1"'],
   [{ BATCHING: "maybe" }, 'BATCHING must be one of true, false, 1, 0, on, off, got "maybe"'],

@@ -18,6 +18,8 @@ export interface CacheKeyParts {
   outputs: readonly string[];
   /** Outputs returned as binary data (binary tensor extension); they change the cached body. Default none. */
   binaryOutputs?: ReadonlySet<string>;
+  /** Outputs returned as their top k classes (classification extension), by name. Default none. */
+  classification?: ReadonlyMap<string, number>;
   inputs: readonly CacheKeyInput[];
 }
 
@@ -54,6 +56,16 @@ export function cacheKey(parts: CacheKeyParts): string {
     const toFloat32 = FLOAT32_TYPES.has(input.datatype);
     if (isNumeric(elements)) w.numbers(elements, toFloat32);
     else for (let i = 0; i < elements.length; i++) w.element(elements[i], toFloat32);
+  }
+  // Only written when asked for, so that every other key stays what it was (the encoding is length-prefixed, so appending cannot collide).
+  const classified = parts.outputs.filter((o) => parts.classification?.has(o));
+  if (classified.length > 0) {
+    w.string("classification");
+    w.count(classified.length);
+    for (const output of classified) {
+      w.string(output);
+      w.count(parts.classification!.get(output)!);
+    }
   }
   return w.digest();
 }

@@ -1,17 +1,24 @@
-// Requests accepted and not yet answered, across every front door: a drain stops new work,
-// then waits until the last of them has been answered.
+// Requests accepted and not yet answered, across every front door, and the two phases of a
+// drain: first the window (not ready, still serving, connections closed after their answer),
+// then refusing new work while the accepted requests finish.
 export class InFlight {
   private active = 0;
   private idle: (() => void) | undefined;
-  private stopping = false;
+  private windowOpen = false;
+  private closed = false;
 
   get count(): number {
     return this.active;
   }
 
-  /** True from the start of a drain: front doors refuse new work. */
+  /** True from the start of a drain: readiness fails, front doors close connections after each answer. */
   get draining(): boolean {
-    return this.stopping;
+    return this.windowOpen || this.closed;
+  }
+
+  /** True once the drain window is over: front doors refuse new work. */
+  get refusing(): boolean {
+    return this.closed;
   }
 
   begin(): void {
@@ -23,9 +30,14 @@ export class InFlight {
     if (this.active === 0) this.idle?.();
   }
 
-  /** Marks the start of a drain and settles once nothing is in flight. */
+  /** Starts the drain window: requests are still served. */
+  startDrain(): void {
+    this.windowOpen = true;
+  }
+
+  /** Ends the window: new work is refused; settles once nothing is in flight. */
   drain(): Promise<void> {
-    this.stopping = true;
+    this.closed = true;
     return this.active === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.idle = resolve));
   }
 }

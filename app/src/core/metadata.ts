@@ -6,7 +6,7 @@ import type { ModelRepository, ModelVersion } from "./model-repository.js";
 export const SERVER_NAME = "inference-platform";
 export const SERVER_VERSION: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
 /** Protocol extensions this server implements, as GET /v2 advertises them. */
-export const EXTENSIONS = ["binary_tensor_data"];
+export const EXTENSIONS = ["binary_tensor_data", "classification", "model_configuration", "model_repository", "statistics"];
 const PLATFORM = "onnxruntime_onnx";
 
 export function serverMetadata() {

@@ -11,6 +11,7 @@ import { HttpError } from "../protocol/errors.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { ModelAdmission } from "./admission.js";
 import { ModelRunner } from "./model-runner.js";
+import { VersionStatistics } from "./statistics.js";
 import { convertElements } from "../protocol/json.js";
 import { type Tensor, type TensorSpec } from "../protocol/tensor.js";
 import { openSession, type ModelSession, type SessionOptions } from "./session.js";
@@ -29,6 +30,11 @@ export const modelConfigSchema = z
      * a model that mixes rows (normalises over dim 0, say) must turn it off. Default true.
      */
     batching: z.boolean().optional(),
+    /**
+     * Labels of classification outputs: output name -> a text file in the model's directory,
+     * one label per line by class index (Triton's label_filename). Used by the classification extension.
+     */
+    labels: z.record(z.string(), z.string().regex(/^[^/\\]+$/, "a file name in the model's directory")).optional(),
   })
   .strict();
 
@@ -46,6 +52,9 @@ export interface ModelVersion {
   readonly limits: BatchingLimits;
   /** This model's config.json allows stacking requests (the server-wide BATCHING still applies). */
   readonly batching: boolean;
+  /** Class labels per output (config.json `labels`), for the classification extension. */
+  readonly labels: ReadonlyMap<string, { file: string; labels: readonly string[] }>;
+  readonly statistics: VersionStatistics;
   state: "loading" | "ready" | "failed";
   /** Why loading or warm-up failed. */
   error?: string;
@@ -95,9 +104,21 @@ async function readModelConfig(dir: string): Promise<ModelConfig> {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.length > 0 ? issue.path.join(".") : "config";
-    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1, batching true/false)`);
+    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1, batching true/false, labels {output: file})`);
   }
   return result.data;
+}
+
+/** Every labels file a config names, read once: one label per line (a trailing newline adds none). */
+async function readLabels(dir: string, files: Record<string, string>): Promise<Map<string, { file: string; labels: string[] }>> {
+  const labels = new Map<string, { file: string; labels: string[] }>();
+  for (const [output, file] of Object.entries(files)) {
+    const text = await readFile(path.join(dir, file), "utf8").catch((err: Error) => {
+      throw new Error(`${path.join(dir, CONFIG_FILE)}: labels.${output}: cannot read ${file}: ${err.message}`);
+    });
+    labels.set(output, { file, labels: text.replace(/\r?\n$/, "").split(/\r?\n/) });
+  }
+  return labels;
 }
 
 /** A zero-filled input of the declared shape with dynamic dims as 1: enough to warm every kernel once. */
@@ -134,12 +155,19 @@ export class ModelRepository {
         entries.push({ name, versions: [], error: (err as Error).message });
         continue;
       }
-      const { batching = true, ...overrides } = config;
+      const { batching = true, labels: labelFiles = {}, ...overrides } = config;
       const limits = { ...defaults, ...overrides };
+      let labels: Map<string, { file: string; labels: string[] }>;
+      try {
+        labels = await readLabels(dir, labelFiles);
+      } catch (err) {
+        entries.push({ name, versions: [], error: (err as Error).message });
+        continue;
+      }
       const versions: ModelVersion[] = [];
       for (const version of await readdir(dir)) {
         if (!VERSION_PATTERN.test(version) || !(await isDirectory(path.join(dir, version)))) continue;
-        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, batching, state: "loading" });
+        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, batching, labels, statistics: new VersionStatistics(), state: "loading" });
       }
       versions.sort((a, b) => Number(a.version) - Number(b.version));
       entries.push(
@@ -175,10 +203,12 @@ export class ModelRepository {
     try {
       const session = await openSession(v.file, options, log);
       v.session = session;
+      const unknown = [...v.labels.keys()].find((output) => !session.outputs.some((o) => o.name === output));
+      if (unknown !== undefined) throw new Error(`config.json labels names output "${unknown}", which the model does not have; outputs: ${session.outputs.map((o) => o.name).join(", ")}`);
       // Warm-up: the first run allocates and tunes kernels; do it before taking traffic.
       await session.run(session.inputs.map(syntheticInput), session.outputs.map((o) => o.name));
       const admission = options.admission?.for(v.name);
-      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching && v.batching, metrics: options.metrics, logger: log, ...(admission ? { admission } : {}) });
+      v.runner = new ModelRunner({ name: v.name, session, limits: v.limits, batching: options.batching && v.batching, metrics: options.metrics, logger: log, statistics: v.statistics, ...(admission ? { admission } : {}) });
       v.state = "ready";
       options.metrics.modelReady.set({ model: v.name, version: v.version }, 1);
       log.info(

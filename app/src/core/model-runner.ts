@@ -7,6 +7,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { AdmissionController } from "./admission.js";
 import type { Tensor } from "../protocol/tensor.js";
 import type { ModelSession } from "./session.js";
+import type { VersionStatistics } from "./statistics.js";
 
 interface InferJob {
   inputs: Tensor[];
@@ -23,6 +24,8 @@ export interface ModelRunnerOptions {
   logger: Logger;
   /** The model's admission control, told each batch's shortest queue wait (the signal its limit follows). Default none. */
   admission?: AdmissionController;
+  /** Where this version's executions and queue waits are counted (the statistics extension). */
+  statistics: VersionStatistics;
 }
 
 export class ModelRunner {
@@ -42,7 +45,10 @@ export class ModelRunner {
         depth = n;
       },
       dispatch: (waited, rows) => {
-        for (const ms of waited) metrics.queueWait.observe(labels, ms / 1000);
+        for (const ms of waited) {
+          metrics.queueWait.observe(labels, ms / 1000);
+          options.statistics.queued(ms * 1e6);
+        }
         options.admission?.observeQueueWait(Math.min(...waited));
         metrics.batchSize.observe(labels, rows);
       },
@@ -71,8 +77,11 @@ export class ModelRunner {
 
   private async run(feeds: Tensor[], outputs: string[]): Promise<Tensor[]> {
     const end = this.options.metrics.computeDuration.startTimer({ model: this.options.name });
+    const started = process.hrtime.bigint();
     try {
-      return await this.options.session.run(feeds, outputs);
+      const result = await this.options.session.run(feeds, outputs);
+      this.options.statistics.execution(batchRows(feeds) ?? 1, Number(process.hrtime.bigint() - started));
+      return result;
     } finally {
       end();
     }

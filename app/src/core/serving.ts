@@ -15,6 +15,8 @@ export interface Serving {
   readonly admission: ModelAdmission;
   /** Accepted requests across front doors; drain waits for them. */
   readonly inFlight: InFlight;
+  /** Whether results are cached (model configuration reports it as response_cache). */
+  readonly cacheEnabled: boolean;
   /** Models ready and not draining: what readiness answers. */
   readonly ready: boolean;
   /** What a scrape answers: this process's metrics, or the pod's when several processes serve it. */

@@ -3,6 +3,7 @@
 import express from "express";
 import type { Serving } from "../core/serving.js";
 import { bearerAuth } from "./auth.js";
+import { closeWhileDraining } from "./drain.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestLog } from "./request-log.js";
 import { healthRoutes } from "./routes/health.js";
@@ -19,6 +20,7 @@ export function createHttpApp(serving: Serving, settings: HttpAppSettings): expr
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(requestLog(serving.logger));
+  app.use(closeWhileDraining(serving));
   // Open endpoints: probes and scrapes must work without credentials.
   const open = express.Router();
   healthRoutes(open, serving);

@@ -3,10 +3,11 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { HttpError } from "../protocol/errors.js";
+import { sendJson } from "./json.js";
 
 export function sendError(res: Response, err: HttpError): void {
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
-  res.status(err.status).json({ error: err.message });
+  sendJson(res, { error: err.message }, err.status);
 }
 
 export function errorHandler(logger: Logger) {

@@ -6,7 +6,7 @@
 export const METRIC_PREFIX = "inference_";
 
 export const METRICS = {
-  /** Histogram (seconds), labels model, status: end-to-end request latency as the client sees it. */
+  /** Histogram (seconds), labels model, status, protocol (http | grpc): end-to-end request latency as the client sees it; status is the HTTP status, or for gRPC the HTTP status of the same outcome over REST. */
   requestDuration: "inference_request_duration_seconds",
   /** Histogram (seconds), label model: time a request waited in the batch queue. */
   queueWait: "inference_queue_wait_seconds",
@@ -32,6 +32,8 @@ export const METRICS = {
   cacheErrors: "inference_cache_errors_total",
   /** Gauge, labels model, version: 1 when the model is loaded and warmed, else 0. */
   modelReady: "inference_model_ready",
+  /** Counter, labels protocol (http | grpc), action (closed | refused): connections closed during a drain (Connection: close, idle sockets, GOAWAY), requests refused after its window. */
+  drainConnections: "inference_drain_connections_total",
 } as const;
 
 export type MetricName = (typeof METRICS)[keyof typeof METRICS];

@@ -15,8 +15,8 @@ export function createMetrics() {
     registry,
     requestDuration: new Histogram({
       name: METRICS.requestDuration,
-      help: "End-to-end inference request latency by model and HTTP status",
-      labelNames: ["model", "status"] as const,
+      help: "End-to-end inference request latency by model, HTTP status (gRPC: the HTTP status of the same outcome) and protocol",
+      labelNames: ["model", "status", "protocol"] as const,
       buckets: LATENCY_BUCKETS,
       registers,
     }),
@@ -58,6 +58,12 @@ export function createMetrics() {
       name: METRICS.admissionWaiting,
       help: "Requests waiting for admission, bodies unread",
       labelNames: ["model"] as const,
+      registers,
+    }),
+    drainConnections: new Counter({
+      name: METRICS.drainConnections,
+      help: "During a drain: connections the server closed (Connection: close, idle keep-alive, HTTP/2 GOAWAY) and requests refused once the window was over",
+      labelNames: ["protocol", "action"] as const,
       registers,
     }),
     rejected: new Counter({

@@ -3,7 +3,7 @@
 // with the header's length in Inference-Header-Content-Length. Pure: no HTTP, no onnxruntime.
 import { badRequest } from "./errors.js";
 import { float16Value, type Tensor, type TensorData, type V2Datatype } from "./tensor.js";
-import { toJsonOutputs } from "./json.js";
+import { jsonOutput, parseJson } from "./json.js";
 
 export const HEADER_LENGTH_HEADER = "inference-header-content-length";
 export const BINARY_CONTENT_TYPE = "application/octet-stream";
@@ -41,7 +41,7 @@ export function splitInferBody(body: Buffer, headerLength: string | undefined): 
   const text = body.subarray(0, jsonEnd).toString("utf8");
   let json: unknown;
   try {
-    json = text.trim() === "" ? undefined : JSON.parse(text);
+    json = text.trim() === "" ? undefined : parseJson(text);
   } catch (err) {
     throw badRequest(`request body is not valid JSON: ${(err as Error).message}`);
   }
@@ -124,12 +124,12 @@ export function encodeBinaryTensor(t: Tensor): Buffer {
 export function encodeOutputs(tensors: readonly Tensor[], binary: ReadonlySet<string>): { json: string; binary: Buffer } {
   const blobs: Buffer[] = [];
   const outputs = tensors.map((t, i) => {
-    if (!binary.has(t.name)) return toJsonOutputs([t])[0]!;
+    if (!binary.has(t.name)) return jsonOutput(t);
     const bytes = encodeBinaryTensor(tensors[i]!);
     blobs.push(bytes);
-    return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.length } };
+    return JSON.stringify({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: bytes.length } });
   });
-  return { json: JSON.stringify(outputs), binary: Buffer.concat(blobs) };
+  return { json: `[${outputs.join(",")}]`, binary: Buffer.concat(blobs) };
 }
 
 /**
@@ -154,4 +154,17 @@ export function responseBody(head: Record<string, unknown>, packed: Buffer, bina
   const header = Buffer.from(`${outer.slice(0, -1)},"outputs":${packed.toString("utf8", 4, jsonEnd)}}`, "utf8");
   if (!binary) return { body: header };
   return { body: Buffer.concat([header, packed.subarray(jsonEnd)]), headerLength: header.length };
+}
+
+/** The outputs of packed outputs (see packOutputs) whose data are all binary: their JSON descriptions and their bytes, in order. */
+export function unpackOutputs(packed: Buffer): { outputs: { name: string; datatype: string; shape: number[] }[]; binary: Buffer[] } {
+  const jsonEnd = 4 + packed.readUInt32LE(0);
+  const outputs = JSON.parse(packed.toString("utf8", 4, jsonEnd)) as { name: string; datatype: string; shape: number[]; parameters: { binary_data_size: number } }[];
+  let at = jsonEnd;
+  const binary = outputs.map((o) => {
+    const bytes = packed.subarray(at, at + o.parameters.binary_data_size);
+    at += bytes.length;
+    return bytes;
+  });
+  return { outputs, binary };
 }

@@ -11,6 +11,7 @@ import type { Tensor, TensorData, TensorSpec } from "./tensor.js";
 export const MAX_TIMEOUT_MS = 3_600_000;
 const TIMEOUT_PARAMETER = `timeout is in microseconds: an integer 0-${MAX_TIMEOUT_MS * 1000} (0 = the server's default)`;
 const BINARY_SIZE = "binary_data_size must be a whole number of bytes";
+const CLASSIFICATION = "classification must be a whole number of classes (0 = off)";
 
 /** Request-level parameters that mean something here; other keys are accepted and ignored. */
 const requestParameters = z.looseObject({
@@ -37,7 +38,20 @@ const inferRequestSchema = z.object({
     )
     .min(1),
   // Other per-output parameters (classification) are accepted and ignored.
-  outputs: z.array(z.object({ name: z.string(), parameters: z.looseObject({ binary_data: z.boolean("binary_data must be true or false").optional() }).optional() })).optional(),
+  outputs: z
+    .array(
+      z.object({
+        name: z.string(),
+        parameters: z
+          .looseObject({
+            binary_data: z.boolean("binary_data must be true or false").optional(),
+            // Triton's classification extension (its clients' class_count): the top k classes as BYTES; 0 = off.
+            classification: z.number(CLASSIFICATION).int(CLASSIFICATION).min(0, CLASSIFICATION).optional(),
+          })
+          .optional(),
+      }),
+    )
+    .optional(),
 });
 
 export type InferRequest = z.infer<typeof inferRequestSchema>;
@@ -135,6 +149,12 @@ export function selectOutputs(requested: InferRequest["outputs"], specs: readonl
     seen.add(name);
   }
   return requested.map((o) => o.name);
+}
+
+/** Outputs asked for as their top k classes (classification > 0), by name. */
+export function classifications(request: InferRequest, outputs: readonly string[]): Map<string, number> {
+  const asked = new Map((request.outputs ?? []).map((o) => [o.name, o.parameters?.classification ?? 0]));
+  return new Map(outputs.filter((name) => (asked.get(name) ?? 0) > 0).map((name) => [name, asked.get(name)!]));
 }
 
 /** Outputs to return as binary: those asking with binary_data, else all when binary_data_output is set. */

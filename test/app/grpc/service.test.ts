@@ -97,6 +97,20 @@ describe("gRPC front door", () => {
     });
   });
 
+  test("Triton's extensions over gRPC answer what REST answers: model config, statistics, repository index", async () => {
+    const config = (await client.call("ModelConfig", { name: "adder" })).config;
+    const restConfig = (await request(`${server.url}/v2/models/adder/config`)).body;
+    assert.equal(config.max_batch_size, restConfig.max_batch_size);
+    assert.deepEqual(config.input, restConfig.input.map((i: { dims: number[] }) => ({ ...i, dims: i.dims.map(String) })));
+    assert.equal(config.dynamic_batching.max_queue_delay_microseconds, String(restConfig.dynamic_batching.max_queue_delay_microseconds));
+    assert.deepEqual(config.response_cache, { enable: true });
+    const stats = (await client.call("ModelStatistics", { name: "adder", version: "1" })).model_stats;
+    assert.deepEqual(stats.map((m: { name: string; version: string }) => [m.name, m.version]), [["adder", "1"]]);
+    const index = (await client.call("RepositoryIndex", { ready: true })).models;
+    assert.deepEqual(index, (await request(`${server.url}/v2/repository/index`, { method: "POST", json: { ready: true } })).body);
+    assert.ok(index.some((m: { name: string; state: string }) => m.name === "types" && m.state === "READY"));
+  });
+
   test("ModelInfer with raw contents: every datatype round-trips byte for byte through Identity, outputs in request order", async () => {
     const request = typesRequest();
     const answer = await client.call("ModelInfer", { ...request, id: "req-7", model_version: "1" });

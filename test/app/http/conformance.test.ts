@@ -28,7 +28,7 @@ test("GET /v2 gives server metadata", async () => {
   assert.equal(r.status, 200);
   assert.equal(r.body.name, "inference-platform");
   assert.match(r.body.version, /^\d+\.\d+\.\d+/);
-  assert.deepEqual(r.body.extensions, ["binary_tensor_data"]);
+  assert.deepEqual(r.body.extensions, ["binary_tensor_data", "classification", "model_configuration", "model_repository", "statistics"]);
 });
 
 test("GET /v2/models/{name} gives the latest version's metadata with V2 datatypes and -1 for dynamic dims", async () => {
@@ -140,8 +140,8 @@ test("GET /metrics exposes the app's series in Prometheus text, with request and
     if (name.startsWith("inference_cache")) continue; // cache series appear once a cache backend counts
     assert.match(text, new RegExp(`^# TYPE ${name} `, "m"), name);
   }
-  assert.match(text, /^inference_request_duration_seconds_count\{model="adder",status="200"\} [1-9]/m);
-  assert.match(text, /^inference_request_duration_seconds_count\{model="unknown",status="404"\} [1-9]/m);
+  assert.match(text, /^inference_request_duration_seconds_count\{model="adder",status="200",protocol="http"\} [1-9]/m);
+  assert.match(text, /^inference_request_duration_seconds_count\{model="unknown",status="404",protocol="http"\} [1-9]/m);
   assert.match(text, /^inference_model_ready\{model="adder",version="2"\} 1$/m);
   assert.match(text, /^inference_batch_size_count\{model="adder"\} [1-9]/m);
   assert.match(text, /^inference_requests_in_flight 0$/m);

@@ -22,7 +22,7 @@ interface Child {
 
 function spawnMain(env: Record<string, string>): Child {
   const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", CACHE_ENABLED: "false", ORT_INTRA_OP_THREADS: "1", WORKERS: "1", ...env },
+    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", CACHE_ENABLED: "false", ORT_INTRA_OP_THREADS: "1", WORKERS: "1", DRAIN_WINDOW_MS: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const child: Child = { proc, lines: [], stderr: [], exit: once(proc, "exit").then(([code, signal]) => (signal ? String(signal) : (code as number))), drained: once(proc.stdout!, "end") };

@@ -4,8 +4,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Serving } from "../../core/serving.js";
 import { BINARY_CONTENT_TYPE, HEADER_LENGTH_HEADER, responseBody, splitInferBody } from "../../protocol/binary.js";
 import { badRequest, HttpError } from "../../protocol/errors.js";
+import { requestDeadline } from "../../protocol/deadline.js";
 import { MAX_TIMEOUT_MS, parseInferRequest } from "../../protocol/infer-request.js";
 import { sendError } from "../errors.js";
+import { JSON_TYPE } from "../json.js";
 import { param } from "./params.js";
 
 /** Header carrying a per-request deadline in milliseconds (default REQUEST_TIMEOUT_MS); parameters.timeout (µs) is the in-body twin. */
@@ -16,20 +18,12 @@ export interface InferRouteSettings {
   requestTimeoutMs: number;
 }
 
-/**
- * Milliseconds until the request's deadline: the sooner of the timeout header and the
- * `timeout` request parameter (microseconds, 0 = unset), or the configured default when neither is set.
- */
-function requestTimeout(header: string | undefined, parameterUs: number | undefined, fallback: number): number {
-  const asked: number[] = [];
-  if (header !== undefined) {
-    const ms = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
-    if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) throw badRequest(`${TIMEOUT_HEADER} must be an integer 1-${MAX_TIMEOUT_MS} (milliseconds), got "${header}"`);
-    asked.push(ms);
-  }
-  // Rounded up so that a sub-millisecond timeout still means "as soon as possible", not "none".
-  if (parameterUs !== undefined && parameterUs > 0) asked.push(Math.ceil(parameterUs / 1000));
-  return asked.length > 0 ? Math.min(...asked) : fallback;
+/** The timeout header's milliseconds, or undefined when absent; a 400 naming the header when malformed. */
+function timeoutHeader(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
+  const ms = /^\d+$/.test(header.trim()) ? Number(header) : NaN;
+  if (!(ms >= 1 && ms <= MAX_TIMEOUT_MS)) throw badRequest(`${TIMEOUT_HEADER} must be an integer 1-${MAX_TIMEOUT_MS} (milliseconds), got "${header}"`);
+  return ms;
 }
 
 export function inferRoutes(router: Router, serving: Serving, settings: InferRouteSettings): void {
@@ -45,11 +39,12 @@ export function inferRoutes(router: Router, serving: Serving, settings: InferRou
     const model = repository.models.some((m) => m.name === name) ? name : "unknown";
     res.on("close", () => {
       metrics.inFlight.dec();
-      end({ model, status: String(res.statusCode) });
+      end({ model, status: String(res.statusCode), protocol: "http" });
       inFlight.end();
     });
-    if (inFlight.draining) {
+    if (inFlight.refusing) {
       metrics.rejected.inc({ model, reason: "draining" });
+      metrics.drainConnections.inc({ protocol: "http", action: "refused" });
       return sendError(res, new HttpError(503, "server is shutting down", { "Retry-After": "1", Connection: "close" }));
     }
     next();
@@ -62,11 +57,11 @@ export function inferRoutes(router: Router, serving: Serving, settings: InferRou
     const target = inference.resolve(param(req, "name")!, param(req, "version"));
     const body = splitInferBody(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.get(HEADER_LENGTH_HEADER));
     const request = parseInferRequest(body.json);
-    const deadline = arrived + requestTimeout(req.get(TIMEOUT_HEADER), request.parameters?.timeout, settings.requestTimeoutMs);
+    const deadline = requestDeadline(arrived, request.parameters?.timeout, timeoutHeader(req.get(TIMEOUT_HEADER)), settings.requestTimeoutMs);
     const result = await inference.infer({ target, request, binary: body.binary, deadline });
     const head = { model_name: result.model, model_version: result.version, ...(request.id !== undefined ? { id: request.id } : {}) };
     const { body: answer, headerLength } = responseBody(head, result.packed, result.binaryOutputs.size > 0);
-    if (headerLength === undefined) return void res.type("application/json").send(answer);
+    if (headerLength === undefined) return void res.setHeader("Content-Type", JSON_TYPE).send(answer);
     res.setHeader(HEADER_LENGTH_HEADER, String(headerLength));
     res.type(BINARY_CONTENT_TYPE).send(answer);
   };
