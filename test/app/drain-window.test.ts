@@ -22,11 +22,12 @@ interface Outcome {
 }
 
 /** One REST request on `agent` (a keep-alive pool, or none: a new connection each time). */
-function post(port: number, agent: http.Agent | false): Promise<{ status: number; connection?: string }> {
+function post(port: number, agent: http.Agent | false): Promise<{ status: number; connection?: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, path: "/v2/models/adder/infer", method: "POST", agent, headers: { "content-type": "application/json" } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection }));
+      let body = "";
+      res.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      res.on("end", () => resolve({ status: res.statusCode!, connection: res.headers.connection, body }));
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -45,7 +46,7 @@ async function restLoad(port: number, clients: number, stop: Promise<unknown>, o
         try {
           const r = await post(port, c % 2 === 0 ? keepAlive : false);
           if (r.status === 200) outcome.ok++;
-          else outcome.failures.push(`status ${r.status}`);
+          else outcome.failures.push(`${r.status} ${r.body}`);
           if (r.connection === "close") outcome.connectionClose++;
         } catch (err) {
           outcome.failures.push((err as NodeJS.ErrnoException).code ?? String(err));
@@ -80,10 +81,10 @@ async function grpcLoad(address: string, clients: number, stop: Promise<unknown>
   );
 }
 
-test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving through the drain window, nothing is lost", { timeout: 60_000 }, async () => {
+test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving through the drain window in every process, nothing is lost", { timeout: 60_000 }, async () => {
   const repo = await createModelRepository({ models: ["adder"] });
   const proc = spawn(process.execPath, ["--import", "tsx", MAIN], {
-    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", MODEL_REPOSITORY: repo.dir, CACHE_ENABLED: "false", ORT_INTRA_OP_THREADS: "1", DRAIN_WINDOW_MS: "3000", SHUTDOWN_GRACE_MS: "20000" },
+    env: { PATH: process.env.PATH, HOST: "127.0.0.1", PORT: "0", GRPC_PORT: "0", MODEL_REPOSITORY: repo.dir, CACHE_ENABLED: "false", ORT_INTRA_OP_THREADS: "1", WORKERS: "2", DRAIN_WINDOW_MS: "3000", SHUTDOWN_GRACE_MS: "20000" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: Record<string, any>[] = [];
@@ -96,7 +97,8 @@ test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving th
   });
   const exited = once(proc, "exit");
   try {
-    while (!lines.some((l) => l.msg === "all models loaded; ready")) {
+    // Two server processes (WORKERS=2) share both ports; the load starts once both have loaded.
+    while (lines.filter((l) => l.msg === "all models loaded; ready").length < 2) {
       if (proc.exitCode !== null) throw new Error(`server exited: ${JSON.stringify(lines)}`);
       await sleep(20);
     }
@@ -114,6 +116,7 @@ test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving th
     await sleep(300);
     proc.kill("SIGTERM");
     signalled();
+    const atSigterm = { rest: rest.ok, grpc: grpc.ok };
 
     const sent = Date.now();
     let ready = 200;
@@ -123,7 +126,7 @@ test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving th
 
     assert.deepEqual(rest.failures, [], "REST: no refused or reset connection, no 5xx");
     assert.deepEqual(grpc.failures, [], "gRPC: every call answered");
-    assert.ok(rest.ok > 50 && grpc.ok > 50, `load ran: ${rest.ok} REST, ${grpc.ok} gRPC answers`);
+    assert.ok(rest.ok > atSigterm.rest && grpc.ok > atSigterm.grpc, `answers after SIGTERM: ${rest.ok - atSigterm.rest} REST, ${grpc.ok - atSigterm.grpc} gRPC`);
     assert.ok(rest.connectionClose > 0, "responses during the drain carry Connection: close");
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     assert.match(metrics, /^inference_drain_connections_total\{protocol="http",action="closed"\} [1-9]\d*$/m);
@@ -131,7 +134,7 @@ test("SIGTERM with clients still arriving for 1 s: REST and gRPC keep serving th
 
     const [code] = await exited;
     assert.equal(code, 0);
-    assert.ok(lines.some((l) => l.msg === "drained and closed"));
+    assert.equal(lines.filter((l) => l.msg === "drained and closed").length, 2, "every process drained");
   } finally {
     proc.kill("SIGKILL");
     await repo.remove();

@@ -7,13 +7,6 @@ import * as ort from "onnxruntime-node";
 import { ORT_TYPE_OF_V2, V2_DATATYPE_OF_ORT, type OrtType, type Tensor, type TensorData, type TensorSpec } from "../protocol/tensor.js";
 import type { SessionOptions, WorkerInit, WorkerReply, WorkerRequest } from "./session.js";
 
-// Node 24 has Float16Array; onnxruntime-common then turns every float16 tensor's Uint16Array
-// into a Float16Array view, which onnxruntime-node 1.30's native binding does not read as a
-// typed array ("not enough space: expected 2, got 0", so FP16 models fail to load). This
-// thread only runs onnxruntime: without the global here, float16 data stays the Uint16Array
-// of IEEE half bits the protocol layer builds, as on Node 20.
-delete (globalThis as { Float16Array?: unknown }).Float16Array;
-
 function specs(metadata: readonly ort.InferenceSession.ValueMetadata[], kind: string): TensorSpec[] {
   return metadata.map((m) => {
     if (!m.isTensor) throw new Error(`${kind} "${m.name}" is not a tensor; only tensor inputs and outputs are served`);
