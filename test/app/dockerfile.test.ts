@@ -69,6 +69,7 @@ function checkImage(file: string): { stages: Stage[]; runtime: Stage } {
 
   const copies = all(runtime, "COPY");
   assert.ok(copies.includes("app/models app/models"), `${file}: models are baked in`);
+  assert.ok(copies.includes("app/proto app/proto"), `${file}: the gRPC .proto the server loads at start`);
   assert.ok(copies.includes("app/package.json app/"), `${file}: app/package.json (read for the server version)`);
   for (const copy of copies) assert.doesNotMatch(copy, /--chown/, `${file}: files stay root-owned and read-only to the app`);
 
