@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { GPU_FAMILIES, gpuCountsOf } from "./cluster/instance-types.js";
 import { AUTO_MODE_MAX_NODE_HOURS, durationHours, placeReplicas } from "./cluster/karpenter-rules.js";
+import { spotNoticeProblem, TERMINATION_MARGIN_SECONDS } from "./serving/rollout-timing.js";
 
 export const PROJECT = "inference-platform";
 
@@ -129,7 +130,8 @@ const App = obj({
   maxQueueDelayMs: z.number().min(0).max(1000),
   ortIntraOpThreads: z.number().int().min(0).max(64),
   shutdownGraceMs: z.number().int().min(1000).max(300_000),
-  preStopSeconds: z.number().int().min(0).max(60),
+  /** Seconds a leaving pod keeps serving: at least the time the NLB takes to stop sending it new connections. */
+  preStopSeconds: z.number().int().min(0).max(110),
   authTokensSecret: z.string().optional(),
   extraEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"), z.string()),
 });
@@ -156,6 +158,14 @@ const LoadBalancer = obj({
   internal: z.boolean(),
   nodePort: z.number().int().min(30000).max(32767),
   allowedCidrs: z.array(cidr()).min(1),
+  /** NLB target group health check (interval and thresholds); rollout timing is derived from it. */
+  healthCheck: obj({
+    intervalSeconds: z.number().int().min(5).max(300),
+    healthyThreshold: z.number().int().min(2).max(10),
+    unhealthyThreshold: z.number().int().min(2).max(10),
+  }),
+  /** Seconds from pod readiness until the NLB has registered the IP target and started health checks ("a few minutes"). */
+  targetRegistrationSeconds: z.number().int().min(0).max(900),
 });
 
 const Local = obj({
@@ -357,6 +367,11 @@ const Schema = obj({
     if (wanted > most) {
       issue(["app", "pools"], `pools ${c.app.pools.join(", ")} allow ${maxGpus} GPUs in all, enough for ${most} replicas, but the app may run ${wanted}`);
     }
+    // A spot node gets two minutes' notice: a pod must stop within it (rollout-timing.ts).
+    if (appPools.some((p) => p.capacityTypes.includes("spot"))) {
+      const problem = spotNoticeProblem(c.app.preStopSeconds + Math.ceil(c.app.shutdownGraceMs / 1000) + TERMINATION_MARGIN_SECONDS);
+      if (problem) issue(["app", "preStopSeconds"], `${problem}: lower app.preStopSeconds or app.shutdownGraceMs, or use on-demand pools`);
+    }
     // Karpenter fills the highest-weight pool up to its limit first: a pool that never gets a
     // replica even at the most replicas is capacity the stack file names but never uses.
     const atMost = placeReplicas(appPools, wanted, c.app.gpusPerReplica);
@@ -395,6 +410,8 @@ const COMMON_APP: DeepPartial<AppConfig> = {
   preStopSeconds: 10,
   extraEnv: {},
 };
+/** Behind an NLB a leaving pod serves on until the NLB stops opening connections to it (infra/serving/rollout-timing.ts). */
+const AWS_APP: DeepPartial<AppConfig> = { preStopSeconds: 60 };
 const COMMON_IMAGE: DeepPartial<ImageConfig> = { platform: "linux/amd64", keepImages: 50, pullAccountIds: [] };
 const COMMON_CLUSTER: DeepPartial<z.infer<typeof Cluster>> = {
   version: "1.33",
@@ -402,7 +419,14 @@ const COMMON_CLUSTER: DeepPartial<z.infer<typeof Cluster>> = {
   publicAccessCidrs: ["0.0.0.0/0"],
   adminRoleArns: [],
 };
-const COMMON_LB: DeepPartial<LoadBalancerConfig> = { internal: false, nodePort: 30080, allowedCidrs: ["0.0.0.0/0"] };
+const COMMON_LB: DeepPartial<LoadBalancerConfig> = {
+  internal: false,
+  nodePort: 30080,
+  allowedCidrs: ["0.0.0.0/0"],
+  healthCheck: { intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+  // aws/containers-roadmap#2511 reports 3-4 minutes from pod ready to healthy target.
+  targetRegistrationSeconds: 180,
+};
 
 /** Defaults by environment; a stack file overrides any of them. */
 export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
@@ -420,7 +444,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     network: { azCount: 2, natGateways: "single" },
     cluster: COMMON_CLUSTER,
     gpuPools: [],
-    app: { ...COMMON_APP, replicas: 1, pools: ["cpu"], cpu: "2", memory: "4Gi" },
+    app: { ...COMMON_APP, ...AWS_APP, replicas: 1, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: true },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
     local: {},
@@ -431,7 +455,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     network: { azCount: 3, natGateways: "single" },
     cluster: COMMON_CLUSTER,
     gpuPools: [],
-    app: { ...COMMON_APP, replicas: 2, pools: ["cpu"], cpu: "2", memory: "4Gi" },
+    app: { ...COMMON_APP, ...AWS_APP, replicas: 2, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
     local: {},
@@ -442,7 +466,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     network: { azCount: 3, natGateways: "one-per-az" },
     cluster: COMMON_CLUSTER,
     gpuPools: [],
-    app: { ...COMMON_APP, replicas: 3, pools: ["cpu"], cpu: "2", memory: "4Gi" },
+    app: { ...COMMON_APP, ...AWS_APP, replicas: 3, pools: ["cpu"], cpu: "2", memory: "4Gi" },
     image: { ...COMMON_IMAGE, build: false },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
     local: {},

@@ -20,6 +20,7 @@ import { AppImage } from "./delivery/app-image.js";
 import { AppNamespace } from "./serving/namespace.js";
 import { InferenceService } from "./serving/inference-service.js";
 import { LoadBalancer } from "./serving/load-balancer.js";
+import { rolloutTiming } from "./serving/rollout-timing.js";
 import { Cache } from "./serving/cache.js";
 import { Monitoring, MONITORING_NAMESPACE } from "./observability/monitoring.js";
 import { Autoscaling } from "./serving/autoscaling.js";
@@ -138,6 +139,16 @@ const cache = cfg.cache.enabled
   : undefined;
 const redisSecret = cache ? { name: cache.secretName, key: cache.secretKey } : undefined;
 
+// Behind an NLB, rollout timing follows the target group's health checks (infra/serving/rollout-timing.ts).
+const timing =
+  cfg.loadBalancer.type === "nlb"
+    ? rolloutTiming({
+        healthCheck: cfg.loadBalancer.healthCheck,
+        registrationSeconds: cfg.loadBalancer.targetRegistrationSeconds,
+        deregistrationSeconds: cfg.app.preStopSeconds,
+        drainSeconds: Math.ceil(cfg.app.shutdownGraceMs / 1000),
+      })
+    : undefined;
 const app = new InferenceService(
   "inference",
   {
@@ -155,6 +166,7 @@ const app = new InferenceService(
     ortIntraOpThreads: cfg.app.ortIntraOpThreads,
     shutdownGraceMs: cfg.app.shutdownGraceMs,
     preStopSeconds: cfg.app.preStopSeconds,
+    ...(timing ? { minReadySeconds: timing.minReadySeconds, progressDeadlineSeconds: timing.progressDeadlineSeconds } : {}),
     ...(redisSecret ? { redisSecret } : {}),
     ...(cfg.app.authTokensSecret ? { authTokensSecret: cfg.app.authTokensSecret } : {}),
     extraEnv: cfg.app.extraEnv,
@@ -176,8 +188,9 @@ const loadBalancer = new LoadBalancer(
     internal: cfg.loadBalancer.internal,
     nodePort: cfg.loadBalancer.nodePort,
     allowedCidrs: cfg.loadBalancer.allowedCidrs,
-    // The NLB stops sending to a pod while its preStop sleep keeps it serving.
-    deregistrationDelaySeconds: cfg.app.preStopSeconds,
+    healthCheck: cfg.loadBalancer.healthCheck,
+    // The NLB keeps a leaving pod's connections until its preStop and drain are over.
+    ...(timing ? { deregistrationDelaySeconds: timing.deregistrationDelaySeconds } : {}),
   },
   { providers: [k8sProvider] },
 );

@@ -38,6 +38,10 @@ export interface InferenceServiceArgs {
   shutdownGraceMs?: number;
   /** Seconds the pod keeps serving after removal from endpoints, before SIGTERM (default 10). */
   preStopSeconds?: number;
+  /** Seconds a new pod must stay ready before it counts as available; behind an NLB, until its target is healthy (default 5). */
+  minReadySeconds?: number;
+  /** Seconds a rollout may make no progress before it is marked failed (default 600, Kubernetes' own). */
+  progressDeadlineSeconds?: number;
   /** Secret holding the Redis URL; becomes REDIS_URL by secretKeyRef (default none: in-memory cache). */
   redisSecret?: { name: pulumi.Input<string>; key: string };
   /** Secret with bearer tokens under key "tokens"; mounted and named by AUTH_TOKENS_FILE (default none: no auth). */
@@ -112,7 +116,8 @@ export class InferenceService extends pulumi.ComponentResource {
           revisionHistoryLimit: 5,
           selector: { matchLabels: selector },
           strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-          minReadySeconds: 5,
+          minReadySeconds: args.minReadySeconds ?? 5,
+          progressDeadlineSeconds: args.progressDeadlineSeconds ?? 600,
           template: {
             metadata: { labels },
             spec: {

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { APP_PORT, HEALTH } from "./inference-service.js";
+import type { NlbHealthCheck } from "./rollout-timing.js";
 
 const ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer";
 
@@ -23,8 +24,10 @@ export interface LoadBalancerArgs {
   nodePort?: number;
   /** Client CIDRs allowed in (default ["0.0.0.0/0"]). */
   allowedCidrs?: string[];
-  /** Seconds the NLB drains a deregistering target; at most the pod's preStop sleep (default 10). */
+  /** Seconds the NLB keeps a deregistering target's connections open: the pod's preStop plus its drain (default 10). */
   deregistrationDelaySeconds?: number;
+  /** Target health check of the NLB (default every 10 s, 2 to turn healthy, 2 to turn unhealthy). */
+  healthCheck?: NlbHealthCheck;
 }
 
 export class LoadBalancer extends pulumi.ComponentResource {
@@ -35,6 +38,7 @@ export class LoadBalancer extends pulumi.ComponentResource {
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:LoadBalancer", name, {}, opts);
     const tls = args.certificateArn !== undefined;
+    const hc = args.healthCheck ?? { intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2 };
     const port = tls ? 443 : 80;
     const scheme = tls ? "https" : "http";
     const annotations: Record<string, string> =
@@ -45,9 +49,9 @@ export class LoadBalancer extends pulumi.ComponentResource {
             [`${ANNOTATION}-healthcheck-protocol`]: "HTTP",
             [`${ANNOTATION}-healthcheck-port`]: "traffic-port",
             [`${ANNOTATION}-healthcheck-path`]: HEALTH.ready,
-            [`${ANNOTATION}-healthcheck-interval`]: "10",
-            [`${ANNOTATION}-healthcheck-healthy-threshold`]: "2",
-            [`${ANNOTATION}-healthcheck-unhealthy-threshold`]: "2",
+            [`${ANNOTATION}-healthcheck-interval`]: String(hc.intervalSeconds),
+            [`${ANNOTATION}-healthcheck-healthy-threshold`]: String(hc.healthyThreshold),
+            [`${ANNOTATION}-healthcheck-unhealthy-threshold`]: String(hc.unhealthyThreshold),
             [`${ANNOTATION}-target-group-attributes`]: `deregistration_delay.timeout_seconds=${args.deregistrationDelaySeconds ?? 10}`,
             ...(tls
               ? {

@@ -30,13 +30,14 @@ describe("load balancer", () => {
     assert.match(String(run.outputs.endpointUrl), /^http:\/\/.+elb\..+amazonaws\.com$/);
   });
 
-  it("drains a target no longer than the pod keeps serving after removal (preStop)", async () => {
+  it("keeps a leaving target's connections until the pod's preStop and drain are over (rollout-timing.ts)", async () => {
     const run = await runStack("prod");
     const attrs = publicService(run).metadata.annotations[`${AWS_LB}-target-group-attributes`];
     const delay = Number(/deregistration_delay\.timeout_seconds=(\d+)/.exec(attrs)?.[1]);
     const app = ofType(run, "kubernetes:apps/v1:Deployment").find((d) => d.name === "inference");
     const preStop = app?.inputs.spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds;
-    assert.ok(delay > 0 && delay <= preStop, `delay ${delay}, preStop ${preStop}`);
+    const drain = Math.ceil(Number(app?.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "SHUTDOWN_GRACE_MS").value) / 1000);
+    assert.equal(delay, preStop + drain, `delay ${delay}, preStop ${preStop}, drain ${drain}`);
     assert.equal(publicService(run).metadata.annotations[`${AWS_LB}-healthcheck-path`], "/v2/health/ready");
   });
 
