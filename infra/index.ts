@@ -101,7 +101,7 @@ const image = new AppImage(
   {
     variant: appGpuPools.length > 0 ? "cuda" : "cpu",
     ...(cfg.image.build && !cfg.image.ref
-      ? { build: { contextDir: repoRoot, platform: cfg.image.platform, ...(registry ? { registry } : {}) } }
+      ? { build: { contextDir: repoRoot, platform: cfg.image.platform, exportCache: !pulumi.runtime.isDryRun(), ...(registry ? { registry } : {}) } }
       : { promote: { fromStack: cfg.image.promoteFrom, ref: cfg.image.ref } }),
   },
   awsProvider ? { providers: [awsProvider] } : {},

@@ -15,6 +15,8 @@ import { load, type LoadResult } from "./bench/load.js";
 import { overloadSection } from "./bench/overload.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
+import { runCli } from "./lib/cli-args.js";
+import { BENCH } from "./bench/cli.js";
 import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
 import { pino } from "pino";
 import { cpuCount } from "../app/src/cluster/cpus.js";
@@ -224,4 +226,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await runCli(BENCH, process.argv.slice(2), main);

@@ -2,7 +2,9 @@
 // Runs the Pulumi program under mocks with that stack's config and prints the
 // resource tree (type, name, key settings) and an estimated monthly cost. Needs no
 // credentials, no Pulumi CLI and no cloud.
+import { existsSync } from "node:fs";
 import path from "node:path";
+import { runCli, UsageError, type CommandSpec } from "./lib/cli-args.js";
 import prices from "../infra/cluster/prices.json" with { type: "json" };
 import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
@@ -77,27 +79,30 @@ function renderCost(cost: CostEstimate): string[] {
   ];
 }
 
-async function main(argv: string[]): Promise<number> {
-  const arg = argv[0];
-  if (!arg || argv.length > 1) {
-    console.error(`usage: npm run plan -- <stack>   (stack: ${STACKS.join(", ")}, or a path to a Pulumi.<stack>.yaml)`);
-    return 2;
-  }
-  const source: StackSource = (STACKS as readonly string[]).includes(arg) ? (arg as StackName) : { file: path.resolve(arg) };
-  const run = await runProgram(source);
-  console.log(`Stack ${run.stack}: ${run.resources.length} resources (program run under mocks; nothing was created)\n`);
-  for (const line of renderTree(run)) console.log(line);
-  console.log("");
-  for (const line of renderCost(estimateMonthlyCost(run))) console.log(line);
-  return 0;
+export const PLAN: CommandSpec = {
+  command: "npm run plan",
+  usage: `usage: npm run plan -- <stack | path/to/Pulumi.<stack>.yaml>
+Runs the Pulumi program under mocks with that stack's config and prints the resource tree and an
+estimated monthly cost. Needs no credentials, no Pulumi CLI and no cloud.
+  stack: ${STACKS.join(", ")}`,
+  positionals: [1, 1],
+};
+
+/** A known stack name, or an existing Pulumi.<stack>.yaml file. */
+export function planSource(arg: string): StackSource {
+  if ((STACKS as readonly string[]).includes(arg)) return arg as StackName;
+  const file = path.resolve(arg);
+  if (/^Pulumi\..+\.yaml$/.test(path.basename(file)) && existsSync(file)) return { file };
+  throw new UsageError(`unknown stack "${arg}"; known stacks: ${STACKS.join(", ")}, or a path to an existing Pulumi.<stack>.yaml`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("scripts/plan.ts")) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : String(err));
-      process.exit(1);
-    },
-  );
+  await runCli(PLAN, process.argv.slice(2), async ({ positionals }) => {
+    const run = await runProgram(planSource(positionals[0]!));
+    console.log(`Stack ${run.stack}: ${run.resources.length} resources (program run under mocks; nothing was created)\n`);
+    for (const line of renderTree(run)) console.log(line);
+    console.log("");
+    for (const line of renderCost(estimateMonthlyCost(run))) console.log(line);
+    // The program's own refusal (an invalid stack file) is the answer, not a crash.
+  }, (err) => (err instanceof Error ? { message: err.message } : undefined));
 }

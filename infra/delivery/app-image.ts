@@ -25,6 +25,8 @@ export interface AppImageArgs {
     platform?: "linux/amd64" | "linux/arm64";
     /** Push here and pin by digest; without it the image is loaded into the local Docker daemon (default none). */
     registry?: { repositoryUrl: pulumi.Input<string>; cacheRepositoryUrl: pulumi.Input<string>; registryId: pulumi.Input<string> };
+    /** Write the shared registry build cache (default true; index.ts passes false on previews, which a read-only role and PR code run). */
+    exportCache?: boolean;
   };
   /** Deploy what another stack runs; set it or `build` (default none). */
   promote?: {
@@ -66,10 +68,20 @@ export class AppImage extends pulumi.ComponentResource {
             push: true,
             registries: [{ address: registry.repositoryUrl, username: auth.userName, password: auth.password }],
             cacheFrom: [{ registry: { ref: cacheRef } }],
-            // ECR needs the image-manifest form of the cache (it rejects BuildKit's index-only one).
-            cacheTo: [{ registry: { ref: cacheRef, mode: "max", imageManifest: true, ociMediaTypes: true } }],
+            // docker-build exports cache manifests even on preview ("Images built during previews
+            // are never exported to registries, however cache manifests are still exported", Image
+            // buildOnPreview docs): a preview writes no cache, so the read-only preview role and
+            // pull-request code never write the shared cache. ECR needs the image-manifest form of
+            // the cache (it rejects BuildKit's index-only one).
+            ...(args.build.exportCache === false
+              ? {}
+              : { cacheTo: [{ registry: { ref: cacheRef, mode: "max", imageManifest: true, ociMediaTypes: true } }] }),
           },
-          { parent: this },
+          // Deleting or replacing a docker-build Image deletes the image it pushed from the
+          // registry (pulumi/pulumi-docker-build#581, #606; the Image API docs), and rollback's
+          // image.ref, a replace or a destroy of dev drops this resource: retained, the digest
+          // staging's and prod's release histories name stays (lifecycle rules clean up later).
+          { parent: this, retainOnDelete: true },
         );
         this.digest = image.digest;
         this.imageRef = pulumi.interpolate`${registry.repositoryUrl}@${image.digest}`;

@@ -26,6 +26,14 @@ export class ReleaseError extends Error {
   override name = "ReleaseError";
 }
 
+/** `pulumi up` itself ran and failed: the stack may be half-updated (exit status 3, which CI rolls back on). */
+export class UpdateFailedError extends ReleaseError {
+  override name = "UpdateFailedError";
+}
+
+/** Exit status of a command whose `pulumi up` ran and failed; 1 means refused before touching the stack. */
+export const UPDATE_FAILED_EXIT = 3;
+
 export function isDigest(value: string): boolean {
   return DIGEST.test(value);
 }
@@ -96,16 +104,27 @@ export interface RollbackPlan {
 
 /**
  * Chooses what a rollback deploys: the named release, or else the newest earlier release whose
- * digest differs from the running one and was never itself rolled back.
+ * digest differs from the running one and was never itself rolled back. `force` redeploys a named
+ * release even when the outputs say the stack runs it: after a failed update, which may have
+ * changed part of the stack without recording anything.
  */
-export function planRollback(stack: string, history: readonly Release[], currentDigest: string | undefined, selector?: string): RollbackPlan {
+export function planRollback(
+  stack: string,
+  history: readonly Release[],
+  currentDigest: string | undefined,
+  selector?: string,
+  force = false,
+): RollbackPlan {
   const current = currentDigest ?? history.at(-1)?.digest;
   if (!current) throw new ReleaseError(`stack ${stack} has no recorded release; deploy it once before rolling back`);
   if (selector !== undefined) {
     const target = findRelease(history, selector, stack);
-    if (target.digest === current) throw new ReleaseError(`stack ${stack} already runs ${describe(target)}; nothing to roll back`);
+    if (target.digest === current && !force) {
+      throw new ReleaseError(`stack ${stack} already runs ${describe(target)}; nothing to roll back (--force redeploys it, e.g. after a failed update)`);
+    }
     return { target, replaces: current };
   }
+  if (force) throw new ReleaseError("--force needs a named release: the one to redeploy");
   const rolledBack = new Set(history.flatMap((r) => (r.rollbackOf ? [r.rollbackOf] : [])));
   const target = [...history].reverse().find((r) => r.digest !== current && !rolledBack.has(r.digest));
   if (!target) {
@@ -133,11 +152,22 @@ export interface PromotionFacts {
   inRegistry: boolean;
   /** When set (CI passes the digest it built), the source must still run exactly this digest. */
   expectDigest?: string;
+  /** Promote even a digest the target recorded as rolled back. */
+  force?: boolean;
 }
 
-export type PromotionPlan = { action: "deploy"; release: Release } | { action: "none"; release: Release; reason: string };
+export interface PromotionPlan {
+  release: Release;
+  /** The target already runs this digest: the update applies the program (infra, config) only. */
+  alreadyRunning: boolean;
+}
 
-/** Decides whether the digest the source stack runs may go to the target stack. */
+/**
+ * Decides whether the digest the source stack runs may go to the target stack. A promotion always
+ * runs `pulumi up` on the target, also when it already runs the digest: the image is unchanged by a
+ * commit that only touches infra/, stacks/ or policy/ (none of them is in the image), and that
+ * commit must reach every stack all the same.
+ */
 export function planPromotion(facts: PromotionFacts): PromotionPlan {
   const { source, target } = facts;
   if (source.stack === target.stack) throw new ReleaseError(`cannot promote stack ${source.stack} to itself`);
@@ -164,10 +194,16 @@ export function planPromotion(facts: PromotionFacts): PromotionPlan {
   if (!facts.inRegistry) {
     throw new ReleaseError(`refusing to promote ${release.imageRef}: the registry has no manifest for that digest (deleted or expired?)`);
   }
-  if (target.imageDigest === release.digest) {
-    return { action: "none", release, reason: `stack ${target.stack} already runs ${release.digest}` };
+  const alreadyRunning = target.imageDigest === release.digest;
+  // A digest the target runs again (forced earlier) is not refused on every later push.
+  const rolledBack = alreadyRunning ? undefined : target.releases.findLast((r) => r.rollbackOf === release.digest);
+  if (rolledBack && !facts.force) {
+    throw new ReleaseError(
+      `refusing to promote ${release.digest} to ${target.stack}: ${target.stack} rolled it back on ${rolledBack.time} ` +
+        `(to ${rolledBack.digest.slice(0, 19)}); fix forward with a new build, or pass --force to deploy it again`,
+    );
   }
-  return { action: "deploy", release };
+  return { release, alreadyRunning };
 }
 
 /** What the release being recorded cannot know by itself, from the environment of `pulumi up`. */

@@ -77,6 +77,9 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     });
   } catch (err) {
     if (argv.includes("--help") || argv.includes("-h")) return "help";
+    const allowed = [...Object.keys(spec.options ?? {}), "help"].map((o) => `--${o}`).join(", ");
+    const unknown = /^Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
+    if (unknown) throw new UsageError(`unknown option ${unknown}; options: ${allowed}`);
     // node:util's messages are long and name its own API ("To specify a positional argument ..."):
     // keep the first sentence, which names the option.
     throw new UsageError((err as Error).message.split(/\.\s|\n/)[0]!.replace(/\.$/, ""));

@@ -26,3 +26,10 @@ export function pinImageInStackFile(stackFileText: string, imageRef: string, fil
 export function stackFileName(stack: string): string {
   return `Pulumi.${stack.split("/").at(-1)}.yaml`;
 }
+
+/** Whether a stack file builds its image (`<project>:image.build: true`), rather than deploying one by digest. */
+export function buildsImage(stackFileText: string, file: string): boolean {
+  const doc = parseDocument(stackFileText);
+  if (doc.errors.length > 0) throw new ReleaseError(`${file} is not valid YAML: ${doc.errors[0]!.message}`);
+  return doc.getIn(["config", IMAGE_CONFIG_KEY, "build"]) === true;
+}

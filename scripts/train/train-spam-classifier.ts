@@ -3,6 +3,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli, type CommandSpec } from "../lib/cli-args.js";
 import { modelCard } from "./model-card.js";
 import { trainSpamClassifier, type TrainedSpamClassifier } from "./pipeline.js";
 
@@ -18,6 +19,14 @@ export function trainingOutputs(trained: TrainedSpamClassifier): Record<string, 
   };
 }
 
+export const TRAIN: CommandSpec = {
+  command: "npm run train",
+  usage: `usage: npm run train
+Retrains the bundled spam classifier from the SpamAssassin corpus (deterministic: the same bytes every run)
+and writes app/models/spam-classifier/{1/model.onnx,metrics.json,MODEL_CARD.md}. Takes no arguments.`,
+  positionals: [0, 0],
+};
+
 async function main(): Promise<void> {
   const trained = trainSpamClassifier();
   for (const [file, content] of Object.entries(trainingOutputs(trained))) {
@@ -31,5 +40,5 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  await main();
+  await runCli(TRAIN, process.argv.slice(2), main);
 }

@@ -181,7 +181,8 @@ describe("promotion by digest", () => {
     assert.equal(image.inputs.push, true);
     assert.match(image.inputs.dockerfile.location, /app\/Dockerfile\.cuda$/);
     assert.ok(image.inputs.cacheFrom[0].registry.ref.includes("-cache:"));
-    assert.equal(image.inputs.cacheTo[0].registry.mode, "max");
+    assert.equal(image.inputs.cacheTo[0].registry.mode, "max", "an update (not a preview) writes the shared build cache");
+    assert.equal(image.opts.retainOnDelete, true, "dropping or replacing the Image (rollback's image.ref, destroy) must not delete the pushed digest other stacks run");
     const repos = ofType(run, "aws:ecr/repository:Repository");
     const main = repos.find((r) => r.inputs.name === "inference-platform-dev");
     assert.equal(main?.inputs.imageTagMutability, "IMMUTABLE_WITH_EXCLUSION");

@@ -67,14 +67,14 @@ interface Run {
   calls: FakeInvocation[];
 }
 
-async function run(script: string, args: string[], state: Record<string, Record<string, unknown>>): Promise<Run> {
+async function run(script: string, args: string[], state: Record<string, Record<string, unknown>>, env: Record<string, string> = {}): Promise<Run> {
   const statePath = path.join(work, "state.json");
   const logPath = path.join(work, `log-${Date.now()}-${Math.random()}.jsonl`);
   writeFileSync(statePath, JSON.stringify(state));
   writeFileSync(logPath, "");
   const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
     cwd: ROOT,
-    env: { ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`, FAKE_PULUMI_STATE: statePath, FAKE_PULUMI_LOG: logPath, PULUMI_SKIP_UPDATE_CHECK: "true" },
+    env: { ...process.env, PATH: `${path.join(work, "bin")}:${process.env.PATH}`, FAKE_PULUMI_STATE: statePath, FAKE_PULUMI_LOG: logPath, PULUMI_SKIP_UPDATE_CHECK: "true", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -140,9 +140,60 @@ describe("npm run promote", () => {
   });
 
   it("names a stack the backend does not have", async () => {
-    const r = await run("scripts/release/promote.ts", ["dev", "qa"], stacks());
+    const { staging: _missing, ...rest } = stacks();
+    const r = await run("scripts/release/promote.ts", ["dev", "staging"], rest);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: cannot open stack qa: error: no stack named 'qa' found/m);
+    assert.match(r.stderr, /^error: cannot open stack staging: error: no stack named 'staging' found/m);
+  });
+
+  it("applies the program to a target that already runs the digest (an infra-only push)", async () => {
+    held.add(digest("b"));
+    const r = await run("scripts/release/promote.ts", ["staging", "prod"], { ...stacks(), staging: { ...stacks().prod, endpointUrl: app.url } });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /prod already runs sha256:b+: applying this commit's program to it/);
+    const [up] = ups(r);
+    assert.equal(pinnedRef(up!), ref("b"));
+  });
+
+  it("refuses a digest the target rolled back, and deploys it with --force", async () => {
+    held.add(digest("b"));
+    const rolledBack = { ...stacks().staging, releases: [release("a", "aaaaaaa1"), release("b", "bbbbbbb2"), release("a", "aaaaaaa1", { rollbackOf: digest("b") })] };
+    const refused = await run("scripts/release/promote.ts", ["dev", "staging"], { ...stacks(), staging: rolledBack });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: refusing to promote sha256:b+ to staging: staging rolled it back on .* pass --force/m);
+    assert.deepEqual(ups(refused), []);
+    const forced = await run("scripts/release/promote.ts", ["dev", "staging", "--force"], { ...stacks(), staging: rolledBack });
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(pinnedRef(ups(forced)[0]!), ref("b"));
+  });
+
+  it("previews and saves an update plan without updating, then applies exactly that plan", async () => {
+    held.add(digest("b"));
+    const plan = path.join(work, "prod-plan.json");
+    const saved = await run("scripts/release/promote.ts", ["staging", "prod", "--save-plan", plan], { ...stacks(), staging: { ...stacks().dev } });
+    assert.equal(saved.code, 0, saved.stderr + saved.stdout);
+    assert.deepEqual(ups(saved), [], "a saved plan changes nothing");
+    const preview = saved.calls.find((c) => c.args[0] === "preview")!;
+    assert.equal(flag(preview, "--save-plan"), plan);
+    assert.ok(preview.args.includes("--diff"), "the approver sees a diff");
+    assert.equal(pinnedRef(preview), ref("b"));
+    assert.equal(preview.env.PULUMI_EXPERIMENTAL, "true", "update plans are experimental in the CLI");
+    assert.match(readFileSync(plan, "utf8"), /update plan/);
+    const applied = await run("scripts/release/promote.ts", ["staging", "prod", "--plan", plan], { ...stacks(), staging: { ...stacks().dev } });
+    assert.equal(applied.code, 0, applied.stderr);
+    const [up] = ups(applied);
+    assert.equal(flag(up!, "--plan"), plan);
+    assert.equal(pinnedRef(up!), ref("b"), "the same pinned config as the preview");
+  });
+
+  it("exits 3 when pulumi up itself fails, 1 when the update was refused in its preview", async () => {
+    held.add(digest("b"));
+    const failed = await run("scripts/release/promote.ts", ["dev", "staging"], stacks(), { FAKE_PULUMI_FAIL: "up" });
+    assert.equal(failed.code, 3, failed.stderr);
+    assert.match(failed.stderr, /^error: pulumi up of staging failed: error: update failed/m);
+    const refused = await run("scripts/release/promote.ts", ["dev", "staging"], stacks(), { FAKE_PULUMI_FAIL: "preview-phase" });
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^error: pulumi up of staging refused in its preview, nothing changed/m);
   });
 });
 
@@ -159,11 +210,58 @@ describe("npm run rollback", () => {
     assert.equal(flag(up, "--policy-pack-config"), path.join(ROOT, "policy", "config", "prod.json"));
   });
 
+  it("with --force redeploys the release the outputs name (after a failed update), recording no rollback", async () => {
+    held.add(digest("b"));
+    const r = await run("scripts/release/rollback.ts", ["prod", digest("b"), "--force"], stacks());
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const [up] = ups(r);
+    assert.equal(pinnedRef(up!), ref("b"));
+    assert.deepEqual(up!.env, { RELEASE_GIT_SHA: "bbbbbbb2" });
+  });
+
   it("goes to a named release, and refuses one the registry has lost", async () => {
     held.clear();
     const r = await run("scripts/release/rollback.ts", ["prod", "aaaaaaa1"], stacks());
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: cannot roll back to .*@sha256:a+: the registry no longer holds that digest/m);
     assert.deepEqual(ups(r), []);
+  });
+});
+
+describe("npm run recover", () => {
+  it("cancels, refreshes clearing pending creates, and names what was pending", async () => {
+    const pending = [{ resource: { urn: "urn:pulumi:prod::inference-platform::aws:elasticache/replicationGroup:ReplicationGroup::cache", type: "aws:elasticache/replicationGroup:ReplicationGroup" }, type: "creating" }];
+    const r = await run("scripts/release/recover.ts", ["prod"], stacks(), { FAKE_PULUMI_PENDING: JSON.stringify(pending) });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const commands = r.calls.map((c) => c.args[0]);
+    assert.ok(commands.indexOf("cancel") < commands.indexOf("refresh"));
+    const refresh = r.calls.find((c) => c.args[0] === "refresh")!;
+    assert.ok(refresh.args.includes("--clear-pending-creates"));
+    assert.match(r.stdout, /ReplicationGroup::cache: was being created; its entry is gone from the state\. If it exists in the cloud, import it/);
+    assert.match(r.stdout, /prod is ready for the next update/);
+  });
+});
+
+describe("npm run drift", () => {
+  it("previews with a refresh expecting no changes, pinned to the image the stack runs", async () => {
+    const r = await run("scripts/release/drift.ts", ["prod"], stacks());
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const preview = r.calls.find((c) => c.args[0] === "preview")!;
+    for (const f of ["--refresh", "--expect-no-changes", "--diff"]) assert.ok(preview.args.includes(f), f);
+    assert.equal(pinnedRef(preview), ref("b"), "prod is compared with what it runs, not with dev's newer image");
+    assert.match(r.stdout, /no drift: prod matches its program and state/);
+  });
+
+  it("fails with the diff when the stack drifted", async () => {
+    const r = await run("scripts/release/drift.ts", ["prod"], stacks(), { FAKE_PULUMI_DRIFT: "1" });
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /~ kubernetes:apps\/v1:Deployment inference update/);
+    assert.match(r.stderr, /^error: prod has drifted from its program and state/m);
+  });
+
+  it("previews a building stack's own build (no pin)", async () => {
+    const r = await run("scripts/release/drift.ts", ["dev"], stacks());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(pinnedRef(r.calls.find((c) => c.args[0] === "preview")!), undefined);
   });
 });

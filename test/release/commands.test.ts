@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { parsePromoteArgs, parseRollbackArgs } from "../../scripts/release/cli.js";
+import { parseCommand, UsageError } from "../../scripts/lib/cli-args.js";
+import { PROMOTE, promoteArgs, releaseFailure, ROLLBACK, rollbackArgs } from "../../scripts/release/cli.js";
+import { ReleaseError, UpdateFailedError } from "../../infra/delivery/release-history.js";
 import { releaseMetadata, stackReleaseFromOutputs } from "../../infra/delivery/release-history.js";
 import { IMAGE_CONFIG_KEY, pinImageInStackFile, stackFileName } from "../../scripts/release/stack-file.js";
 import { automationErrorSummary } from "../../scripts/release/stacks.js";
@@ -13,21 +15,38 @@ import { automationErrorSummary } from "../../scripts/release/stacks.js";
 const d = `sha256:${"ab".repeat(32)}`;
 const ref = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/inference-platform-dev@${d}`;
 
+const parsed = (spec: typeof PROMOTE, argv: string[]) => {
+  const p = parseCommand(spec, argv);
+  if (p === "help") throw new Error("unexpected --help");
+  return p;
+};
+const parsePromoteArgs = (argv: string[]) => promoteArgs(parsed(PROMOTE, argv));
+const parseRollbackArgs = (argv: string[]) => rollbackArgs(parsed(ROLLBACK, argv));
+
 describe("promote and rollback command lines", () => {
-  it("takes a stack and an optional release for rollback", () => {
-    assert.deepEqual(parseRollbackArgs(["prod"]), { stack: "prod" });
-    assert.deepEqual(parseRollbackArgs(["acme/prod", "1a2b3c4"]), { stack: "acme/prod", release: "1a2b3c4" });
-    assert.throws(() => parseRollbackArgs([]), /missing target stack\nusage: npm run rollback/);
-    assert.throws(() => parseRollbackArgs(["prod", "a", "b"]), /too many arguments: b/);
-    assert.throws(() => parseRollbackArgs(["pr od"]), /is not a stack name/);
+  it("takes a stack, an optional release and --force for rollback", () => {
+    assert.deepEqual(parseRollbackArgs(["prod"]), { stack: "prod", force: false });
+    assert.deepEqual(parseRollbackArgs(["acme/prod", "1a2b3c4"]), { stack: "acme/prod", release: "1a2b3c4", force: false });
+    assert.deepEqual(parseRollbackArgs(["prod", "1a2b3c4", "--force"]), { stack: "prod", release: "1a2b3c4", force: true });
+    assert.throws(() => parseRollbackArgs([]), /expected 1 to 2 arguments, got 0/);
+    assert.throws(() => parseRollbackArgs(["prod", "a", "b"]), /unexpected argument "b"/);
+    assert.throws(() => parseRollbackArgs(["pr od"]), (e: unknown) => e instanceof UsageError && /unknown target stack "pr od"; known stacks: dev, local, prod, staging/.test(e.message));
   });
 
-  it("takes source and target for promote, and an optional expected digest", () => {
-    assert.deepEqual(parsePromoteArgs(["dev", "staging"]), { from: "dev", to: "staging" });
-    assert.deepEqual(parsePromoteArgs(["dev", "staging", "--expect-digest", d]), { from: "dev", to: "staging", expectDigest: d });
-    assert.throws(() => parsePromoteArgs(["dev"]), /missing target stack/);
+  it("takes source and target for promote, an expected digest, --force and a plan to save or apply", () => {
+    assert.deepEqual(parsePromoteArgs(["dev", "staging"]), { from: "dev", to: "staging", force: false });
+    assert.deepEqual(parsePromoteArgs(["dev", "staging", "--expect-digest", d, "--force"]), { from: "dev", to: "staging", expectDigest: d, force: true });
+    assert.deepEqual(parsePromoteArgs(["staging", "prod", "--save-plan", "p.json"]), { from: "staging", to: "prod", force: false, savePlan: "p.json" });
+    assert.deepEqual(parsePromoteArgs(["staging", "prod", "--plan", "p.json"]), { from: "staging", to: "prod", force: false, plan: "p.json" });
+    assert.throws(() => parsePromoteArgs(["dev"]), /expected 2 arguments, got 1/);
     assert.throws(() => parsePromoteArgs(["dev", "staging", "--expect-digest", "latest"]), /--expect-digest must be sha256/);
-    assert.throws(() => parsePromoteArgs(["dev", "staging", "--force"]), /Unknown option '--force'/);
+    assert.throws(() => parsePromoteArgs(["dev", "staging", "--yes"]), /unknown option --yes; options: --expect-digest, --force, --save-plan, --plan, --help/);
+  });
+
+  it("exits 3 when `pulumi up` ran and failed, 1 when it refused before touching the stack", () => {
+    assert.deepEqual(releaseFailure(new UpdateFailedError("pulumi up of prod failed: x")), { message: "pulumi up of prod failed: x", exitCode: 3 });
+    assert.deepEqual(releaseFailure(new ReleaseError("refusing to promote")), { message: "refusing to promote", exitCode: 1 });
+    assert.equal(releaseFailure(new TypeError("bug")), undefined, "anything else is a crash, not a message");
   });
 });
 
@@ -115,9 +134,9 @@ describe("promote and rollback without a Pulumi CLI", () => {
     }
   });
 
-  it("exits 1 with usage on a bad command line", () => {
+  it("exits 2 with one line on a bad command line", () => {
     const res = spawnSync(process.execPath, ["--import", "tsx", "scripts/release/rollback.ts"], { encoding: "utf8", timeout: 60_000 });
-    assert.equal(res.status, 1);
-    assert.match(res.stderr, /missing target stack\nusage: npm run rollback -- <stack> \[release\]/);
+    assert.equal(res.status, 2);
+    assert.equal(res.stderr, "npm run rollback: expected 1 to 2 arguments, got 0 (npm run rollback -- --help shows the usage)\n");
   });
 });

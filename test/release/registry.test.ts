@@ -3,9 +3,10 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
+import { readManifestArgs } from "../../infra/delivery/released-images.js";
 import {
-  ecrDescribeImagesArgs,
-  interpretEcrDescribe,
+  ecrImage,
+  interpretEcrBatchGetImage,
   manifestUrl,
   ociHasManifest,
   parseImageRef,
@@ -31,16 +32,24 @@ describe("image references", () => {
     assert.throws(() => parseImageRef(`inference@${d}`), /names no registry host/);
   });
 
-  it("asks ECR for exactly that digest in the registry's account and region", () => {
-    const args = ecrDescribeImagesArgs(parseImageRef(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/inference@${d}`));
-    assert.deepEqual(args.slice(0, 8), ["ecr", "describe-images", "--registry-id", "123456789012", "--region", "eu-west-1", "--repository-name", "team/inference"]);
+  it("asks ECR with a pull action (BatchGetImage, which a cross-account pull policy grants) for exactly that digest", () => {
+    const args = readManifestArgs(ecrImage(parseImageRef(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/inference@${d}`)));
+    assert.deepEqual(args.slice(0, 8), ["ecr", "batch-get-image", "--registry-id", "123456789012", "--region", "eu-west-1", "--repository-name", "team/inference"]);
     assert.ok(args.includes(`imageDigest=${d}`));
+    assert.ok(!args.includes("describe-images"), "DescribeImages is denied by the pull-only policy");
   });
 
-  it("reads ECR's answer: found, not found, or an error that is reported", () => {
-    assert.equal(interpretEcrDescribe(0, ""), true);
-    assert.equal(interpretEcrDescribe(254, "An error occurred (ImageNotFoundException) when calling DescribeImages"), false);
-    assert.throws(() => interpretEcrDescribe(255, "Unable to locate credentials"), /exit 255\): Unable to locate credentials/);
+  it("reads ECR's answer: found, not found, or an error that names what to grant", () => {
+    const image = parseImageRef(`123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/inference@${d}`);
+    assert.equal(interpretEcrBatchGetImage(image, 0, JSON.stringify({ images: [{ imageManifest: "{}" }], failures: [] }), ""), true);
+    assert.equal(interpretEcrBatchGetImage(image, 0, JSON.stringify({ images: [], failures: [{ failureCode: "ImageNotFound" }] }), ""), false);
+    assert.equal(interpretEcrBatchGetImage(image, 254, "", "An error occurred (RepositoryNotFoundException) when calling BatchGetImage"), false);
+    assert.throws(
+      () => interpretEcrBatchGetImage(image, 254, "", "An error occurred (AccessDeniedException) when calling the BatchGetImage operation: User: arn:aws:sts::210987654321:assumed-role/deploy is not authorized to perform: ecr:BatchGetImage"),
+      /may not read team\/inference in account 123456789012: grant it ecr:BatchGetImage .*cannot tell whether sha256:ab/,
+    );
+    assert.throws(() => interpretEcrBatchGetImage(image, 0, JSON.stringify({ images: [], failures: [{ failureCode: "UnsupportedImageType" }] }), ""), /could not return .*UnsupportedImageType/);
+    assert.throws(() => interpretEcrBatchGetImage(image, 255, "", "Unable to locate credentials"), /exit 255\): Unable to locate credentials/);
   });
 
   it("uses plain http only for loopback registries", () => {

@@ -18,9 +18,12 @@ const DIR = path.join(ROOT, ".github", "workflows");
 const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml")).sort();
 const source = (file: string) => readFileSync(path.join(DIR, file), "utf8");
 
-type Step = { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; id?: string; env?: Record<string, string> };
+type Step = { uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; if?: string; id?: string; env?: Record<string, string> };
 type Job = {
   uses?: string;
+  if?: string;
+  "timeout-minutes"?: number;
+  env?: Record<string, string>;
   with?: Record<string, unknown>;
   needs?: string | string[];
   permissions?: Record<string, string>;
@@ -44,8 +47,8 @@ async function lint(text: string, file: string): Promise<string[]> {
 }
 
 describe("workflows lint clean", () => {
-  it("there are the preview, deploy, per-stack deploy and rollback workflows", () => {
-    assert.deepEqual(FILES, ["deploy-stack.yml", "deploy.yml", "preview.yml", "rollback.yml"]);
+  it("there are the preview, deploy, per-stack deploy, rollback and drift workflows", () => {
+    assert.deepEqual(FILES, ["deploy-stack.yml", "deploy.yml", "drift.yml", "preview.yml", "rollback.yml"]);
   });
 
   it("the linters are WebAssembly shipped inside their npm packages: nothing is downloaded at install", () => {
@@ -98,7 +101,7 @@ describe("delivery rules", () => {
     assert.equal(preview.permissions?.["pull-requests"], "write");
   });
 
-  it("main deploys dev by pulumi up, then promotes the same digest to staging and prod", () => {
+  it("main deploys dev by pulumi up, then promotes the same digest to staging and prod, prod after a reviewed plan", () => {
     const wf = workflow("deploy.yml");
     assert.deepEqual(wf.on.push?.branches, ["main"]);
     const { dev, staging, prod } = wf.jobs;
@@ -109,8 +112,43 @@ describe("delivery rules", () => {
     assert.deepEqual([prod?.with?.stack, prod?.with?.["promote-from"], prod?.needs], ["prod", "staging", "staging"]);
     assert.equal(staging?.with?.["expect-digest"], "${{ needs.dev.outputs.digest }}");
     assert.equal(prod?.with?.["expect-digest"], "${{ needs.staging.outputs.digest }}");
+    assert.equal(prod?.with?.["review-plan"], true, "the prod approver sees the planned diff first");
     assert.equal(dev?.needs, "test");
-    assert.equal(wf.concurrency?.["cancel-in-progress"], false, "a rollout in flight is never cancelled");
+  });
+
+  it("a prod approval blocks no later push: no workflow-wide concurrency group, ordering is per stack", () => {
+    // GitHub keeps one running and one pending run per group and cancels older pending ones
+    // (docs: "Control the concurrency of workflows and jobs"): a workflow-wide group would queue
+    // every push behind prod's approval and drop all but the newest.
+    assert.equal(workflow("deploy.yml").concurrency, undefined);
+    const jobs = workflow("deploy-stack.yml").jobs;
+    assert.deepEqual(jobs.deploy!.concurrency, { group: "stack-${{ inputs.stack }}", "cancel-in-progress": false });
+    assert.equal(jobs.plan!.concurrency, undefined, "planning takes no stack lock: a stale plan is refused at apply time");
+  });
+
+  it("the prod plan is previewed before the approval, shown in the job summary, and applied exactly", () => {
+    const jobs = workflow("deploy-stack.yml").jobs;
+    const plan = jobs.plan!;
+    assert.equal(plan.if, "inputs.review-plan");
+    assert.equal(plan.environment, undefined, "the plan job runs before the environment's approval");
+    const creds = plan.steps!.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    assert.equal(creds?.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}", "planning needs only the read-only role");
+    const save = plan.steps!.find((s) => s.run?.includes("--save-plan"));
+    assert.match(save?.run ?? "", /npm run promote -- "\$FROM" "\$STACK" --expect-digest "\$EXPECT_DIGEST" --save-plan "update-plan\/\$STACK.json" \| tee update-plan\/preview.txt/);
+    assert.equal(save?.shell, "bash", "bash -o pipefail keeps promote's exit status through tee");
+    const summary = plan.steps!.find((s) => s.run?.includes("GITHUB_STEP_SUMMARY"));
+    assert.equal(summary?.if, "always()");
+    assert.match(summary?.run ?? "", /cat update-plan\/preview.txt/);
+    assert.ok(plan.steps!.some((s) => s.uses?.startsWith("actions/upload-artifact@") && s.with?.name === "update-plan-${{ inputs.stack }}"));
+    const deploy = jobs.deploy!;
+    assert.equal(deploy.needs, "plan");
+    assert.equal(deploy.if, "${{ !cancelled() && (needs.plan.result == 'success' || needs.plan.result == 'skipped') }}");
+    const fetch = deploy.steps!.find((s) => s.uses?.startsWith("actions/download-artifact@"));
+    assert.deepEqual([fetch?.if, fetch?.with?.name], ["inputs.review-plan", "update-plan-${{ inputs.stack }}"]);
+    const promote = deploy.steps!.find((s) => s.id === "promote");
+    assert.match(promote?.run ?? "", /\$\{PLAN:\+--plan "\$PLAN"\}/);
+    assert.equal(promote?.env?.PLAN, "${{ inputs.review-plan && format('update-plan/{0}.json', inputs.stack) || '' }}");
+    assert.ok(deploy.steps!.indexOf(fetch!) < deploy.steps!.indexOf(promote!));
   });
 
   it("each stack's job runs in its GitHub environment (prod's required reviewers gate it) and smoke-tests it", () => {
@@ -120,19 +158,52 @@ describe("delivery rules", () => {
     const up = job.steps?.find((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command === "up");
     assert.equal(up?.if, "inputs.promote-from == '' && !inputs.rollback");
     assert.equal(up?.with?.policyPacks, "policy");
-    const promote = job.steps?.find((s) => s.run?.startsWith("npm run promote"));
+    const promote = job.steps?.find((s) => s.id === "promote");
     assert.equal(promote?.if, "inputs.promote-from != ''");
+    assert.match(promote?.run ?? "", /npm run promote -- "\$FROM" "\$STACK"/);
     const smoke = job.steps?.find((s) => s.id === "smoke");
     assert.match(smoke?.run ?? "", /^npm run smoke -- "\$ENDPOINT"/);
   });
 
-  it("a failed smoke test rolls the stack back automatically", () => {
+  it("a failed pulumi up, a failed promotion update or a failed smoke test returns the stack to the release it ran before", () => {
     const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
-    const afterSmoke = steps.slice(steps.findIndex((s) => s.id === "smoke") + 1);
-    const rollback = afterSmoke.filter((s) => s.run?.startsWith("npm run rollback"));
-    assert.equal(rollback.length, 1, "one rollback step after the smoke test");
-    assert.equal(rollback[0]!.if, "failure() && steps.smoke.outcome == 'failure' && !inputs.rollback", "not after a requested rollback");
-    assert.equal(rollback[0]!.run, 'npm run rollback -- "$STACK"');
+    const before = steps.find((s) => s.id === "before");
+    assert.match(before?.run ?? "", /pulumi stack output imageDigest -s "\$STACK"/);
+    const rollbacks = steps.filter((s) => s.run?.includes("npm run rollback") && s.if !== "inputs.rollback");
+    assert.equal(rollbacks.length, 1, "one automatic rollback step");
+    const rollback = rollbacks[0]!;
+    assert.equal(
+      rollback.if,
+      "failure() && !inputs.rollback && (steps.up.outcome == 'failure' || steps.promote.outputs.exit-code == '3' || steps.smoke.outcome == 'failure')",
+      "after a failed update or smoke test, never after a refused promotion or a requested rollback",
+    );
+    assert.match(rollback.run ?? "", /npm run rollback -- "\$STACK" "\$BEFORE" --force/);
+    assert.equal(rollback.env?.BEFORE, "${{ steps.before.outputs.digest }}");
+    assert.ok(steps.indexOf(before!) < steps.findIndex((s) => s.id === "up"), "the running release is read before anything changes");
+    assert.ok(steps.indexOf(rollback) > steps.findIndex((s) => s.id === "smoke"));
+    const promote = steps.find((s) => s.id === "promote");
+    assert.match(promote?.run ?? "", /code=\$\?\necho "exit-code=\$code" >> "\$GITHUB_OUTPUT"\nexit "\$code"/, "promote's exit status (3: the update itself failed) reaches the rollback condition");
+  });
+
+  it("a cancelled or timed-out job recovers the stack (pulumi cancel, pending operations cleared); a manual run can recover first", () => {
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const onCancel = steps.find((s) => s.if === "cancelled()");
+    assert.equal(onCancel?.run, 'npm run recover -- "$STACK"');
+    const first = steps.find((s) => s.if === "inputs.recover-first");
+    assert.equal(first?.run, 'npm run recover -- "$STACK"');
+    assert.ok(steps.indexOf(first!) < steps.findIndex((s) => s.id === "before"));
+    assert.equal(workflow("rollback.yml").jobs.rollback!.with?.["recover-first"], "${{ inputs.recover-first }}");
+  });
+
+  it("the smoke test waits for the endpoint to be ready (new load balancers need minutes) and uses the stack's own token", () => {
+    const wf = workflow("deploy-stack.yml");
+    const smoke = wf.jobs.deploy!.steps!.find((s) => s.id === "smoke");
+    assert.equal(smoke?.run, 'npm run smoke -- "$ENDPOINT" --stack "$STACK" --wait-ready-s 900 --report smoke-report.json');
+    for (const stack of awsStacks) {
+      const name = `SMOKE_TOKEN_${stack.toUpperCase()}`;
+      assert.equal(wf.env?.[name], `\${{ secrets.${name} }}`, `${name} reaches promote (source) and smoke (target)`);
+    }
+    assert.equal(wf.env?.SMOKE_TOKEN, undefined, "no shared token that would smoke-test a source stack with the target's credentials");
   });
 
   it("rollback is dispatched by hand with a stack and an optional release, and smoke-tested", () => {
@@ -143,11 +214,20 @@ describe("delivery rules", () => {
     assert.equal(inputs?.release?.required, false);
     const job = wf.jobs.rollback!;
     assert.equal(job.uses, "./.github/workflows/deploy-stack.yml");
-    assert.deepEqual(job.with, { stack: "${{ inputs.stack }}", rollback: true, release: "${{ inputs.release }}" });
+    assert.deepEqual(job.with, { stack: "${{ inputs.stack }}", rollback: true, release: "${{ inputs.release }}", "recover-first": "${{ inputs.recover-first }}" });
     const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
     const requested = steps.find((s) => s.if === "inputs.rollback");
     assert.equal(requested?.run, 'npm run rollback -- "$STACK" ${RELEASE:+"$RELEASE"}');
     assert.ok(steps.indexOf(requested!) < steps.findIndex((s) => s.id === "smoke"), "the smoke test follows the rollback");
+  });
+
+  it("only main deploys or rolls back: every deploy-stack job refuses another ref first", () => {
+    // Environment deployment branch rules (docs/delivery.md, setup) say the same on GitHub's side.
+    for (const [name, job] of Object.entries(workflow("deploy-stack.yml").jobs)) {
+      const guard = job.steps![0]!;
+      assert.equal(guard.if, "github.ref != 'refs/heads/main'", name);
+      assert.match(guard.run ?? "", /::error::.*refs\/heads\/main only[\s\S]*exit 1/, name);
+    }
   });
 
   it("two operations on one stack never overlap: every deploy and rollback runs in deploy-stack.yml's per-stack concurrency group", () => {
@@ -156,7 +236,7 @@ describe("delivery rules", () => {
     const callers = FILES.flatMap((file) => Object.entries(workflow(file).jobs).filter(([, j]) => j.uses).map(([name, j]) => ({ file, name, uses: j.uses })));
     assert.deepEqual(callers.map((c) => `${c.file}:${c.name}`), ["deploy.yml:dev", "deploy.yml:staging", "deploy.yml:prod", "rollback.yml:rollback"]);
     assert.ok(callers.every((c) => c.uses === "./.github/workflows/deploy-stack.yml"));
-    const mutating = allSteps().filter(({ step }) => /npm run (promote|rollback)|pulumi up/.test(step.run ?? "") || step.with?.command === "up");
+    const mutating = allSteps().filter(({ step }) => /npm run (promote|rollback|recover)|pulumi up/.test(step.run ?? "") || step.with?.command === "up");
     assert.ok(mutating.every(({ file }) => file === "deploy-stack.yml"), "nothing else changes a stack");
   });
 
@@ -201,5 +281,59 @@ describe("delivery rules", () => {
 
   it("every policy config a workflow points at exists for each AWS stack", () => {
     for (const stack of awsStacks) assert.ok(readdirSync(path.join(ROOT, "policy", "config")).includes(`${stack}.json`), stack);
+  });
+});
+
+describe("runtime, credentials and forks", () => {
+  const toolchainNode = /^NODE_VERSION=(\S+)$/m.exec(readFileSync(path.join(ROOT, "scripts", "toolchain.env"), "utf8"))?.[1];
+
+  it("every job runs the project's Node.js (scripts/toolchain.env; @pulumi/pulumi 3.270 needs Node >= 22)", () => {
+    assert.ok(toolchainNode, "scripts/toolchain.env names NODE_VERSION");
+    const setups = allSteps().filter(({ step }) => step.uses?.startsWith("actions/setup-node@"));
+    assert.ok(setups.length >= 6);
+    for (const { file, job, step } of setups) assert.equal(String(step.with?.["node-version"]), toolchainNode, `${file} ${job}`);
+    const engines = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { engines: { node: string } }).engines.node;
+    assert.equal(/\d+/.exec(engines)?.[0], toolchainNode!.split(".")[0], "package.json engines name the same major");
+  });
+
+  it("role sessions outlast their job: role-duration-seconds covers timeout-minutes", () => {
+    // configure-aws-credentials defaults to a 1-hour session; the role's MaxSessionDuration must allow what is asked.
+    let checked = 0;
+    for (const file of FILES) {
+      for (const [name, job] of Object.entries(workflow(file).jobs)) {
+        for (const s of (job.steps ?? []).filter((x) => x.uses?.startsWith("aws-actions/configure-aws-credentials@"))) {
+          const seconds = Number(s.with?.["role-duration-seconds"] ?? 3600);
+          assert.ok(seconds >= (job["timeout-minutes"] ?? 360) * 60, `${file} ${name}: ${seconds} s < ${job["timeout-minutes"]} min`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 4);
+    assert.equal(workflow("deploy-stack.yml").jobs.deploy!.steps!.find((s) => s.uses?.startsWith("aws-actions/"))?.with?.["role-duration-seconds"], 5400);
+  });
+
+  it("pull requests from forks skip the cloud preview with a notice instead of failing", () => {
+    const jobs = workflow("preview.yml").jobs;
+    const sameRepo = "github.event.pull_request.head.repo.full_name == github.repository";
+    assert.equal(jobs.preview!.if, sameRepo);
+    assert.equal(jobs["fork-notice"]!.if, sameRepo.replace("==", "!="));
+    assert.match(jobs["fork-notice"]!.steps![0]!.run ?? "", /::notice title=preview skipped::[\s\S]*GITHUB_STEP_SUMMARY/);
+    for (const job of ["test", "plan"]) assert.equal(jobs[job]!.if, undefined, `${job} runs for forks too: it needs no secrets`);
+  });
+
+  it("drift: every AWS stack is previewed daily with a refresh, expecting no changes, the diff in the job summary", () => {
+    const wf = workflow("drift.yml");
+    assert.match(wf.on.schedule?.[0]?.cron ?? "", /^\d+ \d+ \* \* \*$/);
+    assert.ok("workflow_dispatch" in wf.on);
+    const job = wf.jobs.drift!;
+    assert.deepEqual([...(job.strategy?.matrix?.stack ?? [])].sort(), awsStacks);
+    assert.equal(job.permissions?.["id-token"], "write");
+    const creds = job.steps!.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+    assert.equal(creds?.with?.["role-to-assume"], "${{ vars.AWS_PREVIEW_ROLE_ARN }}", "drift checks read only");
+    const check = job.steps!.find((s) => s.run?.startsWith("npm run drift"));
+    assert.equal(check?.run, 'npm run drift -- "$STACK" | tee drift.txt');
+    assert.equal(check?.shell, "bash", "pipefail: a drifted stack fails the check through tee");
+    const summary = job.steps!.find((s) => s.run?.includes("GITHUB_STEP_SUMMARY"));
+    assert.equal(summary?.if, "always()");
   });
 });

@@ -84,6 +84,13 @@ describe("rollback decision", () => {
     assert.equal(planRollback("prod", history, digest("c"), "aaaaaaa").target.digest, digest("a"));
     assert.throws(() => planRollback("prod", history, digest("c"), "ccccccc"), /already runs/);
   });
+
+  it("with --force redeploys the named release the outputs say runs (after a failed update)", () => {
+    const history = [release("a"), release("b"), release("c")];
+    const plan = planRollback("prod", history, digest("c"), "ccccccc", true);
+    assert.deepEqual([plan.target.digest, plan.replaces], [digest("c"), digest("c")]);
+    assert.throws(() => planRollback("prod", history, digest("c"), undefined, true), /--force needs a named release/);
+  });
 });
 
 describe("promotion decision", () => {
@@ -97,7 +104,7 @@ describe("promotion decision", () => {
 
   it("promotes the digest the source runs, with its release record", () => {
     const plan = planPromotion(facts());
-    assert.equal(plan.action, "deploy");
+    assert.equal(plan.alreadyRunning, false);
     assert.equal(plan.release.digest, digest("b"));
     assert.equal(plan.release.gitSha, release("b").gitSha);
   });
@@ -124,9 +131,23 @@ describe("promotion decision", () => {
     assert.throws(() => planPromotion({ ...f, target: { ...f.target, stack: "dev" } }), /to itself/);
   });
 
-  it("does nothing when the target already runs the digest", () => {
+  it("still applies the program when the target already runs the digest: an infra-only push reaches every stack", () => {
+    // infra/, stacks/ and policy/ are not in the image (.dockerignore), so such a commit leaves dev's digest as it was.
     const f = facts();
-    const plan = planPromotion({ ...f, target: { ...f.target, imageDigest: digest("b") } });
-    assert.equal(plan.action, "none");
+    const plan = planPromotion({ ...f, target: { ...f.target, imageDigest: digest("b"), releases: [release("a"), release("b")] } });
+    assert.deepEqual([plan.alreadyRunning, plan.release.digest], [true, digest("b")]);
+  });
+
+  it("refuses a digest the target rolled back, unless forced", () => {
+    const f = facts();
+    const rolledBack = { ...f.target, imageDigest: digest("a"), releases: [release("a"), release("b"), { ...release("a"), time: "2026-11-27T08:00:00.000Z", rollbackOf: digest("b") }] };
+    assert.throws(
+      () => planPromotion({ ...f, target: rolledBack }),
+      new RegExp(`refusing to promote ${digest("b")} to staging: staging rolled it back on 2026-11-27T08:00:00.000Z .*pass --force`),
+    );
+    assert.equal(planPromotion({ ...f, target: rolledBack, force: true }).release.digest, digest("b"));
+    // Once forced back in, later pushes of the same digest apply as usual.
+    const forced = { ...rolledBack, imageDigest: digest("b"), releases: [...rolledBack.releases, release("b")] };
+    assert.equal(planPromotion({ ...f, target: forced }).alreadyRunning, true);
   });
 });
