@@ -166,6 +166,13 @@ const LoadBalancer = obj({
   }),
   /** Seconds from pod readiness until the NLB has registered the IP target and started health checks ("a few minutes"). */
   targetRegistrationSeconds: z.number().int().min(0).max(900),
+  /** The name clients use and the certificate covers; endpointUrl is built from it. */
+  hostname: z
+    .string()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, "must be a lower-case DNS name such as infer.example.com")
+    .optional(),
+  /** Route 53 hosted zone in which the program creates the hostname's record. */
+  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{1,31}$/, "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ").optional(),
 });
 
 const Local = obj({
@@ -327,9 +334,15 @@ const Schema = obj({
       }
     }
     if (c.loadBalancer.type === "nodePort") issue(["loadBalancer", "type"], '"nodePort" is for the local stack; use "nlb"');
+    // An ACM certificate never covers the load balancer's own DNS name: clients, and the smoke test, must call this one.
+    if (c.loadBalancer.certificateArn && !c.loadBalancer.hostname) {
+      issue(["loadBalancer", "hostname"], "TLS needs the name the certificate covers, which clients call (the NLB's own name fails verification)");
+    }
+    if (c.loadBalancer.hostedZoneId && !c.loadBalancer.hostname) issue(["loadBalancer", "hostedZoneId"], "needs loadBalancer.hostname: the record to create");
   } else {
     if (c.loadBalancer.type === "nlb") issue(["loadBalancer", "type"], '"nlb" needs AWS; use "nodePort" or "loadBalancer"');
     if (c.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "TLS by ACM certificate needs AWS");
+    if (c.loadBalancer.hostedZoneId) issue(["loadBalancer", "hostedZoneId"], "a Route 53 record needs AWS");
   }
   // ref beside build: true redeploys an earlier release of a building stack (rollback) without rebuilding.
   if (c.image.build ? c.image.promoteFrom !== undefined : c.image.promoteFrom === undefined && c.image.ref === undefined) {

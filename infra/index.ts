@@ -21,6 +21,7 @@ import { AppNamespace } from "./serving/namespace.js";
 import { InferenceService } from "./serving/inference-service.js";
 import { LoadBalancer } from "./serving/load-balancer.js";
 import { rolloutTiming } from "./serving/rollout-timing.js";
+import { PublicHostname } from "./serving/public-hostname.js";
 import { Cache } from "./serving/cache.js";
 import { Monitoring, MONITORING_NAMESPACE } from "./observability/monitoring.js";
 import { Autoscaling } from "./serving/autoscaling.js";
@@ -195,6 +196,20 @@ const loadBalancer = new LoadBalancer(
   { providers: [k8sProvider] },
 );
 
+// The name clients call (and the certificate covers), with its Route 53 record when a zone is configured.
+const publicHostname = cfg.loadBalancer.hostname
+  ? new PublicHostname(
+      "endpoint",
+      {
+        hostname: cfg.loadBalancer.hostname,
+        target: loadBalancer.hostname,
+        scheme: cfg.loadBalancer.certificateArn ? "https" : "http",
+        ...(cfg.loadBalancer.hostedZoneId ? { hostedZoneId: cfg.loadBalancer.hostedZoneId } : {}),
+      },
+      awsProvider ? { providers: [awsProvider] } : {},
+    )
+  : undefined;
+
 // --- monitoring and autoscaling of the app ---
 const monitoring = cfg.monitoring.enabled
   ? new Monitoring(
@@ -241,8 +256,9 @@ export const autoscalerName = autoscaling?.hpaName;
 
 // --- stack outputs: what a person or CI needs next ---
 export const environment = cfg.environment;
-export const endpointUrl = loadBalancer.endpointUrl;
-export const healthUrl = pulumi.interpolate`${loadBalancer.endpointUrl}/v2/health/ready`;
+export const endpointUrl = publicHostname?.url ?? loadBalancer.endpointUrl;
+export const healthUrl = pulumi.interpolate`${endpointUrl}/v2/health/ready`;
+export const loadBalancerHostname = loadBalancer.hostname;
 export const imageRef = image.imageRef;
 export const imageDigest = image.digest;
 export const clusterName = cluster?.clusterName ?? cfg.local.kubeContext ?? "current-context";

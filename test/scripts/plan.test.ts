@@ -28,8 +28,11 @@ describe("npm run plan", () => {
   });
 
   it("explains its usage and refuses unknown stacks", async () => {
-    await assert.rejects(plan(), (e: { code: number; stderr: string }) => e.code === 2 && /usage: npm run plan -- <stack>/.test(e.stderr));
-    await assert.rejects(plan("stacks/Pulumi.nope.yaml"), (e: { code: number; stderr: string }) => e.code === 1 && /Pulumi\.nope\.yaml/.test(e.stderr));
+    await assert.rejects(plan(), (e: { code: number; stderr: string }) => e.code === 2 && /^npm run plan: expected 1 argument, got 0 \(npm run plan -- --help shows the usage\)\n$/.test(e.stderr));
+    await assert.rejects(
+      plan("stacks/Pulumi.nope.yaml"),
+      (e: { code: number; stderr: string }) => e.code === 2 && /unknown stack "stacks\/Pulumi\.nope\.yaml"; known stacks: local, dev, staging, prod, or a path to an existing Pulumi\.<stack>\.yaml/.test(e.stderr),
+    );
   });
 
   it("stops on a bad stack file with the configuration error, before printing any resource", async (t) => {
