@@ -13,7 +13,9 @@ import { buildSyntheticMlp, type SyntheticMlpOptions } from "./models/synthetic-
 import { mulberry32 } from "./models/prng.js";
 import { load, type LoadResult } from "./bench/load.js";
 import { overloadSection } from "./bench/overload.js";
+import { grpcLoad } from "./bench/grpc-load.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
+import { freePort } from "./lib/free-port.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { runCli } from "./lib/cli-args.js";
 import { BENCH } from "./bench/cli.js";
@@ -130,10 +132,15 @@ async function main(): Promise<void> {
     const offRss = offServer.peakRss();
     await offServer.stop();
     log("server, batching on (cache off):");
-    const onServer = await startServerProcess(main, { ...common, BATCHING: "on" });
+    const grpcPort = await freePort();
+    const onServer = await startServerProcess(main, { ...common, BATCHING: "on", GRPC_PORT: String(grpcPort) });
     const on = await serverRuns(onServer, bodies, session);
     log("server, batching on, binary tensors in and out (cache off):");
     const [binary] = await serverRuns(onServer, rows.map(binaryBody), session, [64], BINARY_HEADERS);
+    // gRPC beside REST: the same server, model, rows and 64 connections; raw contents in and out.
+    const grpcMessages = rows.map((row) => ({ model_name: MODEL, inputs: [{ name: "input", datatype: "FP32", shape: [1, MLP.inputDim] }], raw_input_contents: [Buffer.from(Float32Array.from(row).buffer)] }));
+    const grpcRun = await grpcLoad(`127.0.0.1:${grpcPort}`, grpcMessages, 64, seconds);
+    log(`gRPC ModelInfer, raw contents, 64 connections: ${fmt.rate(grpcRun.requestsPerSecond)} req/s, p50 ${fmt.ms(grpcRun.p50Ms)}, p99 ${fmt.ms(grpcRun.p99Ms)}, ${grpcRun.failures} failed`);
     const onRss = onServer.peakRss();
     await onServer.stop();
 
@@ -176,15 +183,17 @@ async function main(): Promise<void> {
           ...off.map((r) => row("server, batching off", r)),
           ...on.map((r) => row("server, batching on", r)),
           row("server, on, binary", binary!),
+          ["server, on, gRPC raw", "64", fmt.rate(grpcRun.requestsPerSecond), fmt.ms(grpcRun.p50Ms), fmt.ms(grpcRun.p99Ms), ...none],
           ["server, cache hits", "64", fmt.rate(hitRun.requestsPerSecond), fmt.ms(hitRun.p50Ms), fmt.ms(hitRun.p99Ms), ...none],
           ["bare Express", "64", fmt.rate(bareRun.requestsPerSecond), fmt.ms(bareRun.p50Ms), fmt.ms(bareRun.p99Ms), ...none],
         ],
       ),
     );
     log(`peak RSS: batching off ${fmt.mib(offRss)}, batching on ${fmt.mib(onRss)}, cache on ${fmt.mib(cacheRss)}`);
-    const failures = [...off, ...on, binary!, hitRun, bareRun].reduce((n, r) => n + r.failures, 0);
+    const failures = [...off, ...on, binary!, grpcRun, hitRun, bareRun].reduce((n, r) => n + r.failures, 0);
     log(`failed requests in all runs: ${failures}`);
     log(`binary vs JSON tensors, batching on, 64 connections: ${(binary!.requestsPerSecond / on.at(-1)!.requestsPerSecond).toFixed(2)}x`);
+    log(`gRPC raw vs REST binary, batching on, 64 connections: ${(grpcRun.requestsPerSecond / binary!.requestsPerSecond).toFixed(2)}x`);
 
     const on64 = on.at(-1)!;
     const off64 = off.at(-1)!;

@@ -2,7 +2,7 @@
 // image runs: node dist/main.js) and a bare Express endpoint, each in its own
 // process on a free loopback port, with ready time and peak RSS.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { freePort } from "../lib/free-port.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +25,8 @@ export function compileApp(dir: string): string {
   });
   if (build.status !== 0) throw new Error(`compiling the app failed:\n${build.stdout}${build.stderr}`);
   copyFileSync(path.join(REPO_ROOT, "app/package.json"), path.join(appDir, "package.json"));
+  // The gRPC service definition, which dist/grpc/proto.js reads from ../../proto, as in the image.
+  cpSync(path.join(REPO_ROOT, "app/proto"), path.join(appDir, "proto"), { recursive: true });
   symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   return path.join(appDir, "dist", "main.js");
 }
