@@ -147,6 +147,8 @@ export class Monitoring extends pulumi.ComponentResource {
           repositoryOpts: { repo: DCGM_EXPORTER_CHART.repo },
           namespace,
           values: dcgmExporterValues(s),
+          // Its pods run only on GPU nodes, which Karpenter starts later or never: waiting for them fails `pulumi up`.
+          skipAwait: true,
         },
         { parent: this, dependsOn: [stack] },
       );
@@ -257,6 +259,11 @@ export function kubePrometheusStackValues(s: MonitoringSettings, grafanaAdminSec
 export function dcgmExporterValues(s: MonitoringSettings) {
   return {
     serviceMonitor: { enabled: true, interval: s.scrapeInterval, honorLabels: true },
+    // EKS Auto Mode's GPU nodes run Bottlerocket, where NVML is out of reach of an unprivileged
+    // container: "Failed to initialize NVML" and a crash loop (NVIDIA/dcgm-exporter#279, where NVIDIA
+    // says the exporter needs privileged access; bottlerocket-os/bottlerocket#3992). Without it the
+    // GPU trigger reads 0 and the GPU alerts never fire.
+    securityContext: { privileged: true, runAsNonRoot: false, runAsUser: 0 },
     tolerations: [{ key: GPU_RESOURCE, operator: "Exists", effect: "NoSchedule" }],
     affinity: {
       nodeAffinity: {
