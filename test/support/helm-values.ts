@@ -61,6 +61,9 @@ function walk(values: Record<string, unknown>, defaults: Record<string, unknown>
       continue;
     }
     const d = defaults[key];
+    // A container securityContext is a Kubernetes SecurityContext the chart passes through whole
+    // (toYaml); its fields are Kubernetes', not the chart's (dcgm-exporter sets privileged there).
+    if (key === "securityContext" && isMap(value)) continue;
     // An empty map or null default is a free-form slot (nodeSelector: {}, extraArgs: {}, ...).
     if (isMap(value) && isMap(d) && Object.keys(d).length > 0) unknown.push(...walk(value, d, chart, here, false));
   }
