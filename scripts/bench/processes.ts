@@ -85,7 +85,8 @@ async function spawnAndWait(args: string[], env: Record<string, string>, port: n
 
 /** The compiled server (`main` from compileApp) with extra environment settings and node flags (e.g. --cpu-prof). */
 export async function startServerProcess(main: string, env: Record<string, string>, nodeArgs: readonly string[] = []): Promise<BenchProcess> {
-  return spawnAndWait([...nodeArgs, main], { LOG_LEVEL: "warn", ...env }, await freePort(), "/v2/health/ready");
+  // No drain window: nothing routes to a benchmark server after stop(), which would otherwise wait DRAIN_WINDOW_MS.
+  return spawnAndWait([...nodeArgs, main], { LOG_LEVEL: "warn", DRAIN_WINDOW_MS: "0", ...env }, await freePort(), "/v2/health/ready");
 }
 
 /** A bare Express endpoint that parses the same JSON body and answers a fixed JSON body: the HTTP ceiling. */
