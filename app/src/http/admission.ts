@@ -1,14 +1,12 @@
 // Admission at the HTTP door: an inference request passes its model's admission control
 // before Express routes it and before its body is read, so a refusal costs one header parse
 // and one small write, whatever the body, and a request waiting for a slot costs no CPU.
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { AdmissionController, Refusal } from "../core/admission.js";
+import { REQUEST_ID_HEADER, requestId } from "./request-log.js";
 
 /** POST /v2/models/<name>[/versions/<v>]/infer, with an optional query string. */
 const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/[^/?]+)?\/infer(?:\?|$)/;
-const REQUEST_ID_HEADER = "x-request-id";
-const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
 /** A refused request's body is read and dropped to keep the connection; past this size (or of unknown size) the connection is closed instead. */
 const MAX_DRAINED_BODY_BYTES = 64 * 1024;
 
@@ -26,8 +24,7 @@ export function inferenceModel(method: string | undefined, url: string | undefin
 
 /** The 503 a refusal becomes: V2 error body, Retry-After, the request id, and Connection: close when shedding hard or when the unread body is large. */
 function refuse(req: IncomingMessage, res: ServerResponse, model: string, refusal: Refusal): void {
-  const given = req.headers[REQUEST_ID_HEADER];
-  const id = typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+  const id = requestId(req.headers[REQUEST_ID_HEADER]);
   const length = Number(req.headers["content-length"] ?? NaN);
   const close = refusal.closeConnection || !(length <= MAX_DRAINED_BODY_BYTES);
   const why = refusal.reason === "wait_timeout" ? "no capacity freed up while the request waited" : "too many requests are waiting";

@@ -6,10 +6,14 @@ import type { Logger } from "pino";
 export const REQUEST_ID_HEADER = "x-request-id";
 const REQUEST_ID_PATTERN = /^[\w.:@-]{1,128}$/;
 
+/** The client's request id when it is a valid one, else a new UUID. */
+export function requestId(given: string | string[] | undefined): string {
+  return typeof given === "string" && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+}
+
 export function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const given = req.get(REQUEST_ID_HEADER);
-    const id = given && REQUEST_ID_PATTERN.test(given) ? given : randomUUID();
+    const id = requestId(req.get(REQUEST_ID_HEADER));
     res.setHeader(REQUEST_ID_HEADER, id);
     res.locals.log = logger.child({ reqId: id });
     const started = process.hrtime.bigint();
