@@ -76,6 +76,10 @@ install_node() {
   tar -xzf "$work/npm-$NPM_VERSION.tgz" -C "$prefix.partial/lib/node_modules/npm" --strip-components=1
   ln -s ../lib/node_modules/npm/bin/npm-cli.js "$prefix.partial/bin/npm"
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$prefix.partial/bin/npx"
+  # The machine's npm settings (registry, cafile) live in its npm's global npmrc; the new npm reads its own prefix's.
+  local global
+  global="$(npm config get globalconfig 2>/dev/null)"
+  if [ -f "$global" ]; then mkdir -p "$prefix.partial/etc" && cp "$global" "$prefix.partial/etc/npmrc"; fi
   rm -rf "$work" "$prefix" && mv "$prefix.partial" "$prefix"
 }
 if [ "$("$prefix/bin/node" --version 2>/dev/null)" != "v$NODE_VERSION" ]; then

@@ -11,8 +11,8 @@ export type ImageVariant = "cpu" | "cuda";
 
 /** Dockerfile per variant, relative to the build context (the repository root). */
 export const DOCKERFILES: Record<ImageVariant, string> = { cpu: "app/Dockerfile", cuda: "app/Dockerfile.cuda" };
-/** The numeric user each variant's Dockerfile runs as (node images' "node" is 1000), for runAsUser. */
-export const IMAGE_USER: Record<ImageVariant, number> = { cpu: 1000, cuda: 10001 };
+/** The numeric user each variant's Dockerfile runs as (the node base image's "node", 1000, in both), for runAsUser. */
+export const IMAGE_USER: Record<ImageVariant, number> = { cpu: 1000, cuda: 1000 };
 
 export interface AppImageArgs {
   /** CPU image, or CUDA image for GPU pools (required). */

@@ -1,11 +1,14 @@
-// The images cannot be built here (no Docker engine), so their invariants are
-// checked on the Dockerfiles themselves: multi-stage, non-root, production
-// dependencies only, compiled JS, models baked in, CUDA opted in only where meant.
+// The Dockerfiles' invariants, read from their text: multi-stage, non-root, production
+// dependencies only, compiled JS, models baked in, CUDA opted in only where meant. The
+// CPU image is also built and run for real by test/image (podman); the CUDA image
+// cannot be built here (its base and ORT's CUDA download are out of reach), so its
+// text is all there is to check.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { toolchain } from "../../scripts/image/stand-in-base.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -65,7 +68,6 @@ function checkImage(file: string): { stages: Stage[]; runtime: Stage } {
   assert.deepEqual(all(runtime, "EXPOSE"), ["8080"]);
   assert.equal(last(runtime, "CMD"), '["node", "dist/main.js"]');
   assert.equal(last(runtime, "WORKDIR"), "/srv/app");
-  assert.deepEqual(all(runtime, "RUN"), [], `${file}: the runtime stage installs and writes nothing`);
 
   const copies = all(runtime, "COPY");
   assert.ok(copies.includes("app/models app/models"), `${file}: models are baked in`);
@@ -90,17 +92,29 @@ function checkImage(file: string): { stages: Stage[]; runtime: Stage } {
   assert.match(install, /--workspace app\b/, `${file}: only the app workspace`);
   assert.ok(all(fromStage("deps"), "COPY").some((c) => /\bpackage-lock\.json\b/.test(c)), `${file}: uses the root lockfile`);
 
+  // The build stage compiles with the app workspace's own compiler and types, not the whole root (Pulumi and all).
+  const compile = all(fromStage("build"), "RUN").join(" && ");
+  assert.match(compile, /\bnpm ci --workspace app\b/);
+  assert.doesNotMatch(compile, /--include-workspace-root/, `${file}: the build stage installs only what the app needs`);
+
+  // A release changes app/dist; it is the last layer, so a node that ran the previous release pulls only it.
+  assert.equal(copies.at(-1), "--from=build /src/app/dist app/dist", `${file}: the compiled app is the last layer`);
+
   const env = all(runtime, "ENV").join(" ");
   assert.match(env, /\bNODE_ENV=production\b/);
   assert.match(env, /\bPORT=8080\b/);
+  assert.match(env, /\bORT_DISABLE_TELEMETRY=1\b/, `${file}: onnxruntime's telemetry is off`);
   return { stages, runtime };
 }
 
+const nodeImage = `node:${toolchain(readFileSync(path.join(root, "scripts/toolchain.env"), "utf8")).nodeVersion}-bookworm-slim`;
+
 describe("app/Dockerfile (CPU)", () => {
-  it("is multi-stage on node:20-bookworm-slim, non-root, production deps, compiled JS, models baked in", () => {
+  it("is multi-stage on the pinned Node 24 slim image, non-root, production deps, compiled JS, models baked in", () => {
     const { stages, runtime } = checkImage("app/Dockerfile");
-    for (const stage of stages) assert.equal(stage.base, "node:20-bookworm-slim");
+    for (const stage of stages) assert.equal(stage.base, nodeImage);
     assert.equal(last(runtime, "USER"), "node");
+    assert.deepEqual(all(runtime, "RUN"), [], "the runtime stage installs and writes nothing");
   });
 
   it("keeps onnxruntime-node's CUDA download off (the repository .npmrc skip applies)", () => {
@@ -111,12 +125,25 @@ describe("app/Dockerfile (CPU)", () => {
 });
 
 describe("app/Dockerfile.cuda", () => {
-  it("shares the CPU image's invariants and runs on a CUDA 12 + cuDNN runtime base with Node 20", () => {
+  it("is the CPU image on the same Node base and user, plus only the CUDA libraries the provider needs", () => {
     const { stages, runtime } = checkImage("app/Dockerfile.cuda");
-    assert.match(runtime.base, /^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/);
-    assert.ok(all(runtime, "COPY").includes("--from=node /usr/local/bin/node /usr/local/bin/node"));
-    assert.equal(stages.find((s) => s.name === "node")?.base, "node:20-bookworm-slim");
-    assert.match(all(runtime, "ENV").join(" "), /\bEXECUTION_PROVIDER=cuda\b/);
+    assert.equal(runtime.base, nodeImage, "same base as the CPU image: its layers are shared");
+    assert.equal(last(runtime, "USER"), "node", "the Deployment's runAsUser 1000");
+    const libs = stages.find((s) => s.name === "cuda-libs");
+    assert.match(libs?.base ?? "", /^nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/, "libraries come from NVIDIA's CUDA 12 + cuDNN 9 image");
+    const gather = all(libs!, "RUN").join(" ");
+    assert.match(gather, /ldd \/ort\/libonnxruntime_providers_cuda\.so/, "what the provider links, as the linker resolves it");
+    assert.match(gather, /libcudnn\*\.so\.9/, "cuDNN 9, loaded on demand");
+    assert.match(gather, /\$1 != "libcuda\.so\.1"/, "never a libcuda of the image: the driver's comes from the node");
+    assert.equal(all(runtime, "COPY")[0], "--from=cuda-libs /cuda-libs /usr/local/cuda/lib", "the CUDA layer first: it changes least");
+    const env = all(runtime, "ENV").join(" ");
+    assert.match(env, /\bEXECUTION_PROVIDER=cuda\b/);
+    assert.match(env, /\bLD_LIBRARY_PATH=\/usr\/local\/cuda\/lib\b/);
+    assert.match(env, /\bNVIDIA_DRIVER_CAPABILITIES=compute,utility\b/);
+    assert.doesNotMatch(env, /NVIDIA_VISIBLE_DEVICES/, "the device plugin decides which GPUs a pod sees");
+    const runs = all(runtime, "RUN");
+    assert.equal(runs.length, 1, "one RUN: the check that the provider resolves every library");
+    assert.match(runs[0]!, /^! ldd \S*libonnxruntime_providers_cuda\.so \| grep 'not found'/);
   });
 
   it("opts in to the CUDA provider download explicitly, overriding .npmrc, and fails the build without it", () => {
