@@ -116,6 +116,8 @@ const GpuPool = obj({
   consolidationPolicy: z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"]).default("WhenEmpty"),
   /** Daily UTC window in which nodes with pods may be replaced (drift, consolidation); absent: one node at a time, any time. */
   maintenanceWindow: obj({ startHourUtc: z.number().int().min(0).max(23), hours: z.number().int().min(1).max(23) }).optional(),
+  /** GPUs held warm by placeholder pods that serving pods preempt (infra/cluster/warm-spare.ts); 0 = none. */
+  warmSpareGpus: z.number().int().min(0).max(64).default(0),
 });
 
 const App = obj({
@@ -361,6 +363,12 @@ const Schema = obj({
       }
     });
     if (p.maxGpus < p.gpuCount) issue(["gpuPools", i, "maxGpus"], `must be at least gpuCount (${p.gpuCount}) so one node fits`);
+    if (p.warmSpareGpus > 0) {
+      // Placeholders stand in for serving pods: only where the app runs, in whole serving-pod slots, below the pool's limit.
+      if (!c.app.pools.includes(p.name)) issue(["gpuPools", i, "warmSpareGpus"], `the app does not run in pool "${p.name}" (app.pools: ${c.app.pools.join(", ")}); warm GPUs there serve nothing`);
+      if (p.warmSpareGpus % c.app.gpusPerReplica !== 0) issue(["gpuPools", i, "warmSpareGpus"], `must be a multiple of app.gpusPerReplica (${c.app.gpusPerReplica})`);
+      if (p.warmSpareGpus >= p.maxGpus) issue(["gpuPools", i, "warmSpareGpus"], `must be below maxGpus (${p.maxGpus}), or the placeholders fill the pool`);
+    }
   });
   const appPools = c.app.pools.map((name, i) => {
     const pool = c.gpuPools.find((p) => p.name === name);

@@ -15,6 +15,7 @@ import { Network } from "./cluster/network.js";
 import { Cluster } from "./cluster/cluster.js";
 import { GpuNodePools } from "./cluster/gpu-node-pools.js";
 import { NodeClass } from "./cluster/node-class.js";
+import { WarmSpare } from "./cluster/warm-spare.js";
 import { Registry } from "./delivery/registry.js";
 import { AppImage } from "./delivery/app-image.js";
 import { AppNamespace } from "./serving/namespace.js";
@@ -150,12 +151,31 @@ const timing =
         drainSeconds: Math.ceil(cfg.app.shutdownGraceMs / 1000),
       })
     : undefined;
+
+// GPU stacks: serving pods outrank the placeholders that hold warm GPUs (none where warmSpareGpus is 0).
+const warmSpare =
+  appGpuPools.length > 0
+    ? new WarmSpare(
+        "warm-spare",
+        {
+          namespace: namespace.name,
+          pools: appGpuPools.map((p) => ({ name: p.name, gpus: p.warmSpareGpus })),
+          gpusPerReplica: cfg.app.gpusPerReplica,
+          cpu: cfg.app.cpu,
+          memory: cfg.app.memory,
+          image: image.imageRef,
+        },
+        { providers: [k8sProvider], dependsOn: [gpuNodePools] },
+      )
+    : undefined;
+
 const app = new InferenceService(
   "inference",
   {
     namespace: namespace.name,
     image: image.imageRef,
     runAsUser: image.uid,
+    ...(warmSpare ? { priorityClassName: warmSpare.servingPriorityClassName } : {}),
     // An autoscaler owns the replica count when autoscaling is on.
     replicas: cfg.autoscaling.enabled ? undefined : cfg.app.replicas,
     ...(appGpuPools.length > 0 ? { gpu: { pools: appGpuPools.map((p) => p.name), count: cfg.app.gpusPerReplica } } : {}),

@@ -8,6 +8,7 @@ import { runCli, UsageError, type CommandSpec } from "./lib/cli-args.js";
 import prices from "../infra/cluster/prices.json" with { type: "json" };
 import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
+import { coldStart, readFigures, renderColdStart } from "./image/cold-start.js";
 
 /** The few settings worth a glance, per resource type. */
 function keySettings(r: RecordedResource): string {
@@ -103,6 +104,9 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     for (const line of renderTree(run)) console.log(line);
     console.log("");
     for (const line of renderCost(estimateMonthlyCost(run))) console.log(line);
+    console.log("");
+    const figures = readFigures();
+    for (const line of renderColdStart(coldStart(run, figures), figures)) console.log(line);
     // The program's own refusal (an invalid stack file) is the answer, not a crash.
   }, (err) => (err instanceof Error ? { message: err.message } : undefined));
 }

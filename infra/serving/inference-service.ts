@@ -54,6 +54,8 @@ export interface InferenceServiceArgs {
   ingressNamespaces?: pulumi.Input<string>[];
   /** UID/GID the container runs as; must match the image's USER (default 1000). */
   runAsUser?: number;
+  /** PriorityClass of the pods, e.g. the warm spare's serving class that preempts placeholders (default none: priority 0). */
+  priorityClassName?: pulumi.Input<string>;
 }
 
 export class InferenceService extends pulumi.ComponentResource {
@@ -122,6 +124,7 @@ export class InferenceService extends pulumi.ComponentResource {
             metadata: { labels },
             spec: {
               serviceAccountName: serviceAccount.metadata.name,
+              ...(args.priorityClassName ? { priorityClassName: args.priorityClassName } : {}),
               automountServiceAccountToken: false,
               // preStop, then the app's own drain, then a margin before SIGKILL.
               terminationGracePeriodSeconds: preStop + Math.ceil(shutdownGraceMs / 1000) + 5,
