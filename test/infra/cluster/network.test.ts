@@ -25,12 +25,17 @@ describe("network", () => {
     assert.ok(3 * 2 ** (32 - masks.Private) + 3 * 2 ** (32 - masks.Public) <= 2 ** (32 - 22));
   });
 
-  it("hands the cluster the private subnets for nodes and the public ones for load balancers", async () => {
+  it("hands the cluster only the private subnets; load balancers find the public ones by their role tag", async () => {
     const run = await runStack("dev");
     const cluster = one(run, "eks:index:Cluster").inputs;
-    const vpc = one(run, VPC).state;
-    assert.deepEqual(cluster.privateSubnetIds, vpc.privateSubnetIds);
-    assert.deepEqual(cluster.publicSubnetIds, vpc.publicSubnetIds);
-    assert.equal(cluster.vpcId, vpc.vpcId);
+    const vpc = one(run, VPC);
+    assert.deepEqual(cluster.privateSubnetIds, vpc.state.privateSubnetIds);
+    assert.equal(cluster.publicSubnetIds, undefined);
+    assert.equal(cluster.vpcId, vpc.state.vpcId);
+    // Subnet discovery of the AWS Load Balancer Controller and of Auto Mode: kubernetes.io/role/elb marks
+    // the subnets of internet-facing load balancers, kubernetes.io/role/internal-elb those of internal ones.
+    const tagsOf = (type: string) => vpc.inputs.subnetSpecs.find((s: { type: string }) => s.type === type).tags;
+    assert.equal(tagsOf("Public")["kubernetes.io/role/elb"], "1");
+    assert.equal(tagsOf("Private")["kubernetes.io/role/internal-elb"], "1");
   });
 });
