@@ -139,7 +139,7 @@ function parse(src: string): Node {
       if (!t || precedence === undefined || precedence <= minPrecedence) return left;
       i++;
       const right = expression(precedence);
-      left = binary(t.value, left, right);
+      left = binary(String(t.value), left, right);
     }
   }
 

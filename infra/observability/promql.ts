@@ -43,7 +43,28 @@ export interface AppSeries {
   namespace: string;
   /** Value of the `job` label Prometheus gives the app's targets. */
   job: string;
+  /** Further label matchers, e.g. one ReplicaSet's pod-template hash (default none). */
+  matchers?: Record<string, string>;
 }
+
+/**
+ * Pod labels the app's PodMonitor copies onto its series (podTargetLabels), so that
+ * canary and stable pods can be told apart: Argo Rollouts' pod-template hash of each
+ * ReplicaSet, and the track ("canary" / "stable") its ephemeral metadata sets.
+ */
+export const ROLLOUT_POD_LABELS = { hash: "rollouts-pod-template-hash", track: "track" } as const;
+
+/**
+ * The series label the Prometheus operator makes of a pod label in podTargetLabels:
+ * every character outside [a-zA-Z0-9_] becomes "_" (sanitizeLabelName,
+ * prometheus-operator pkg/prometheus/promcfg.go).
+ */
+export function podLabelSeriesLabel(podLabel: string): string {
+  return podLabel.replace(/[^a-zA-Z0-9_]/g, "_");
+}
+
+export const ROLLOUT_HASH_LABEL = podLabelSeriesLabel(ROLLOUT_POD_LABELS.hash);
+export const TRACK_LABEL = podLabelSeriesLabel(ROLLOUT_POD_LABELS.track);
 
 /** The job label the Prometheus operator gives targets of a PodMonitor: "<namespace>/<name>". */
 export function podMonitorJob(namespace: string, podMonitorName: string): string {
@@ -61,7 +82,7 @@ export function selector(matchers: Record<string, string>): string {
 }
 
 function appSelector(app: AppSeries, extra: Record<string, string> = {}): string {
-  return selector({ namespace: app.namespace, job: app.job, ...extra });
+  return selector({ namespace: app.namespace, job: app.job, ...app.matchers, ...extra });
 }
 
 /** Requests per second, optionally grouped. */
@@ -88,17 +109,47 @@ export function meanBatchSize(app: AppSeries, window: string, by: string[] = [])
   );
 }
 
+/** Requests answered in the window (all of them, every status), as one number. */
+export function requestCount(app: AppSeries, window: string): string {
+  return `sum(increase(${METRICS.requestDuration}_count${appSelector(app)}[${window}]))`;
+}
+
+/**
+ * `part` per request, by `by`: 0 (not empty) for a group that answered requests but
+ * has no `part` series yet, empty for a group with no requests in the window.
+ */
+function perRequest(part: string, app: AppSeries, window: string, by: string[]): string {
+  const requests = requestRate(app, window, by);
+  return `(${part} or 0 * ${requests}) / ${requests}`;
+}
+
 /** Fraction of requests answered with a 5xx status (load shedding included: the client sees it). */
 export function errorRatio(app: AppSeries, window: string, by: string[] = []): string {
-  return (
-    `sum${groupBy(by)}(rate(${METRICS.requestDuration}_count${appSelector(app, { status: "~5.." })}[${window}]))` +
-    ` / ${requestRate(app, window, by)}`
-  );
+  return perRequest(`sum${groupBy(by)}(rate(${METRICS.requestDuration}_count${appSelector(app, { status: "~5.." })}[${window}]))`, app, window, by);
 }
 
 /** Requests shed without inference per second (queue full or deadline passed; draining is routine). */
 export function shedRate(app: AppSeries, window: string, by: string[] = []): string {
   return `sum${groupBy(by)}(rate(${METRICS.rejected}${appSelector(app, { reason: "!draining" })}[${window}]))`;
+}
+
+/** Fraction of requests shed without inference (queue full or deadline passed). */
+export function shedRatio(app: AppSeries, window: string, by: string[] = []): string {
+  return perRequest(shedRate(app, window, by), app, window, by);
+}
+
+/**
+ * p`q` latency of `candidate` as a multiple of `baseline`'s, whose quantile counts
+ * as at least `floorSeconds`: below it, bucket interpolation and scheduling jitter
+ * would pass for a regression.
+ */
+export function latencyRatio(candidate: AppSeries, baseline: AppSeries, q: number, window: string, floorSeconds: number): string {
+  return `${latencyQuantile(candidate, q, window)} / clamp_min(${latencyQuantile(baseline, q, window)}, ${floorSeconds})`;
+}
+
+/** `expr`, but empty until each of `apps` has answered at least `min` requests in the window. */
+export function withMinimumRequests(expr: string, apps: AppSeries[], window: string, min: number): string {
+  return [`(${expr})`, ...apps.map((a) => `(${requestCount(a, window)} >= ${min})`)].join(" and on() ");
 }
 
 /** Requests waiting in the batch queue, per pod (all models of a pod together). */

@@ -39,6 +39,8 @@ export interface RunningPrometheus {
   query(expr: string, time?: number): Promise<Sample[]>;
   /** Waits until every target has been scraped successfully at least `scrapes` times (default 2). */
   waitForScrapes(scrapes?: number, timeoutMs?: number): Promise<void>;
+  /** Waits until every target has been scraped after `time` (seconds since the epoch). */
+  waitForScrapeAfter(time: number, timeoutMs?: number): Promise<void>;
   /** SIGTERM, wait for exit, delete the TSDB directory. Idempotent. */
   stop(): Promise<void>;
 }
@@ -114,28 +116,34 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Runni
     throw err;
   }
 
+  const query = async (expr: string, time?: number): Promise<Sample[]> => {
+    const data = await api("/api/v1/query", { query: expr, ...(time === undefined ? {} : { time: String(time) }) });
+    if (data.resultType === "scalar") return [{ labels: {}, value: Number(data.result[1]) }];
+    if (data.resultType !== "vector") throw new Error(`expected a vector from ${expr}, got ${data.resultType}`);
+    return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({ labels: s.metric, value: Number(s.value[1]) }));
+  };
+  const job = `{job=${JSON.stringify(options.job)}}`;
+
   return {
     url,
-    async query(expr, time) {
-      const data = await api("/api/v1/query", { query: expr, ...(time === undefined ? {} : { time: String(time) }) });
-      if (data.resultType === "scalar") return [{ labels: {}, value: Number(data.result[1]) }];
-      if (data.resultType !== "vector") throw new Error(`expected a vector from ${expr}, got ${data.resultType}`);
-      return (data.result as { metric: Record<string, string>; value: [number, string] }[]).map((s) => ({
-        labels: s.metric,
-        value: Number(s.value[1]),
-      }));
-    },
+    query,
     async waitForScrapes(scrapes = 2, timeoutMs = 30_000) {
       // `up` gains one sample per scrape: the least-scraped target must have `scrapes` of them, all up.
-      const job = `{job=${JSON.stringify(options.job)}}`;
       await until(
         async () => {
-          const [healthy] = await this.query(`count(up${job} == 1)`);
-          const [fewest] = await this.query(`min(count_over_time(up${job}[1h]))`);
+          const [healthy] = await query(`count(up${job} == 1)`);
+          const [fewest] = await query(`min(count_over_time(up${job}[1h]))`);
           return (healthy?.value ?? 0) >= options.targets.length && (fewest?.value ?? 0) >= scrapes;
         },
         timeoutMs,
         () => `targets of ${options.job} not scraped ${scrapes} times within ${timeoutMs} ms`,
+      );
+    },
+    async waitForScrapeAfter(time, timeoutMs = 30_000) {
+      await until(
+        async () => ((await query(`min(timestamp(up${job}))`))[0]?.value ?? 0) > time,
+        timeoutMs,
+        () => `targets of ${options.job} not all scraped after ${time} within ${timeoutMs} ms`,
       );
     },
     stop,
