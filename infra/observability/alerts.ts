@@ -11,6 +11,7 @@ import {
   latencyQuantile,
   queueDepthPerPod,
   shedRate,
+  TRACK_LABEL,
   unavailableReplicas,
 } from "./promql.js";
 
@@ -71,6 +72,8 @@ export type AlertName = (typeof ALERT_NAMES)[number];
 // Rate windows and hold times: 5 minutes of evidence before paging anyone, longer
 // for conditions that are normal for a while (rollouts, a burst at max replicas).
 const WINDOW = "5m";
+// Request alerts fire per model and per track, so a canary's regression pages as the canary's.
+const BY_MODEL = ["model", TRACK_LABEL];
 
 function rule(
   alert: AlertName,
@@ -89,7 +92,7 @@ export function alertRuleGroups(target: AlertTarget, t: AlertThresholds): RuleGr
   const rules: AlertRule[] = [
     rule(
       "InferenceLatencyP99AboveSLO",
-      `${latencyQuantile(app, 0.99, WINDOW, ["model"])} > ${t.latencyP99Seconds}`,
+      `${latencyQuantile(app, 0.99, WINDOW, BY_MODEL)} > ${t.latencyP99Seconds}`,
       "5m",
       "warning",
       "p99 latency of model {{ $labels.model }} is above the SLO",
@@ -97,7 +100,7 @@ export function alertRuleGroups(target: AlertTarget, t: AlertThresholds): RuleGr
     ),
     rule(
       "InferenceErrorRatioHigh",
-      `${errorRatio(app, WINDOW, ["model"])} > ${t.errorRatio}`,
+      `${errorRatio(app, WINDOW, BY_MODEL)} > ${t.errorRatio}`,
       "5m",
       "critical",
       "Model {{ $labels.model }} answers too many requests with 5xx",
@@ -113,7 +116,7 @@ export function alertRuleGroups(target: AlertTarget, t: AlertThresholds): RuleGr
     ),
     rule(
       "InferenceLoadShedding",
-      `${shedRate(app, WINDOW, ["model", "reason"])} > ${t.shedPerSecond}`,
+      `${shedRate(app, WINDOW, [...BY_MODEL, "reason"])} > ${t.shedPerSecond}`,
       "5m",
       "critical",
       "Model {{ $labels.model }} sheds load ({{ $labels.reason }})",

@@ -34,6 +34,7 @@ import {
   selector,
   shedRate,
   totalInFlight,
+  TRACK_LABEL,
 } from "./promql.js";
 
 /** What the dashboard shows. */
@@ -52,6 +53,9 @@ export const DASHBOARD_UID = "inference-platform";
 /** Grafana's `$__rate_interval` adapts the rate window to the scrape interval and zoom. */
 const RATE = "$__rate_interval";
 const DATASOURCE = { type: "prometheus", uid: "${datasource}" };
+/** Request panels split by model and by track (stable / canary; empty without a canary). */
+const BY_MODEL = ["model", TRACK_LABEL];
+const MODEL_LEGEND = `{{model}} {{${TRACK_LABEL}}}`;
 
 interface Query {
   expr: string;
@@ -98,8 +102,8 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
   const latency = timeseries(
     "Latency p50 / p95 / p99",
     "s",
-    [0.5, 0.95, 0.99].map((q) => ({ expr: latencyQuantile(app, q, RATE, ["model"]), legend: `${percentile(q)} {{model}}` })),
-    "End-to-end request latency by model; the red line is the stack's p99 SLO.",
+    [0.5, 0.95, 0.99].map((q) => ({ expr: latencyQuantile(app, q, RATE, BY_MODEL), legend: `${percentile(q)} ${MODEL_LEGEND}` })),
+    "End-to-end request latency by model and track (stable / canary); the red line is the stack's p99 SLO.",
   )
     .thresholds(
       new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
@@ -118,14 +122,14 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
     .timezone("utc")
     .withVariable(new DatasourceVariableBuilder("datasource").label("Data source").type("prometheus"))
     .withRow(new RowBuilder("Traffic and latency"))
-    .withPanel(timeseries("Request rate", "reqps", [{ expr: requestRate(app, RATE, ["model"]), legend: "{{model}}" }], "Requests per second by model."))
+    .withPanel(timeseries("Request rate", "reqps", [{ expr: requestRate(app, RATE, BY_MODEL), legend: MODEL_LEGEND }], "Requests per second by model and track (stable / canary)."))
     .withPanel(latency)
     .withPanel(
       timeseries(
         "Error ratio",
         "percentunit",
-        [{ expr: errorRatio(app, RATE, ["model"]), legend: "5xx {{model}}" }],
-        "Fraction of requests answered 5xx (shed requests included).",
+        [{ expr: errorRatio(app, RATE, BY_MODEL), legend: `5xx ${MODEL_LEGEND}` }],
+        "Fraction of requests answered 5xx (shed requests included), by model and track.",
       ),
     )
     .withRow(new RowBuilder("Queue and batching"))
@@ -152,7 +156,7 @@ export function inferenceDashboard(target: DashboardTarget): Dashboard {
       timeseries(
         "Shed requests",
         "reqps",
-        [{ expr: shedRate(app, RATE, ["model", "reason"]), legend: "{{model}} {{reason}}" }],
+        [{ expr: shedRate(app, RATE, [...BY_MODEL, "reason"]), legend: `${MODEL_LEGEND} {{reason}}` }],
         "Requests rejected without inference per second (admission: line full or wait too long; queue full; deadline passed).",
       ),
     )

@@ -40,8 +40,9 @@ const PODS: { flavour: Flavour; hash: string; track: "stable" | "canary" }[] = [
 const STABLE_HASH = PODS[0]!.hash;
 
 // Thresholds for a few seconds of data: the window spans the whole test, the gate is a
-// few dozen requests, and stable's p99 counts as at least 50 ms so that scheduling
-// jitter on a busy 2-core machine is no regression.
+// handful of requests (the slow model answers few), stable's p99 counts as at least
+// 50 ms, and the canary may take up to 3x stable's p99: on a busy 2-core machine two
+// identical servers' p99s differ by up to 2x (measured), the slow model's by 5x or more.
 const ANALYSIS: CanaryAnalysisSettings = {
   window: "1m",
   interval: "1m",
@@ -49,7 +50,7 @@ const ANALYSIS: CanaryAnalysisSettings = {
   failureLimit: 0,
   minRequests: 6,
   maxErrorRatio: 0.02,
-  maxP99Ratio: 2,
+  maxP99Ratio: 3,
   p99FloorSeconds: 0.05,
   maxShedRatio: 0.02,
 };
@@ -57,7 +58,8 @@ const ALERTS: AlertThresholds = {
   latencyP99Seconds: 0.1,
   errorRatio: 0.02,
   queueDepthPerPod: 0.5,
-  shedPerSecond: 1,
+  // The alert's 5-minute rate spreads a few seconds of shedding over 300 s.
+  shedPerSecond: 0.01,
   cacheErrorRatio: 0.5,
   gpuMemoryRatio: 0.9,
 };
@@ -85,6 +87,8 @@ interface Fleet {
 }
 
 let fleet: Fleet | undefined;
+/** What each alert and trigger query returned, printed at the end (the values the docs quote). */
+const diagnostics: string[] = [];
 
 describe("the platform's PromQL on a real Prometheus scraping real servers", { skip, timeout: 150_000 }, () => {
   before(async () => {
@@ -107,9 +111,11 @@ describe("the platform's PromQL on a real Prometheus scraping real servers", { s
     const end = Date.now() / 1000;
     await prometheus.waitForScrapeAfter(end);
     fleet.loaded = Date.now() / 1000;
+    diagnostics.push(`load per pod: ${JSON.stringify(fleet.loads.map((l, i) => ({ pod: `${PODS[i]!.flavour}/${PODS[i]!.track}`, ...l })))}`);
   });
 
   after(async () => {
+    if (diagnostics.length > 0) console.log(diagnostics.join("\n"));
     await fleet?.prometheus.stop();
     await Promise.all(fleet?.apps.map((a) => a.stop()) ?? []);
     await fleet?.removeRepos();
@@ -131,31 +137,33 @@ describe("the platform's PromQL on a real Prometheus scraping real servers", { s
 
   describe("canary analysis", () => {
     it("the load reached every pod", () => {
-      console.log(JSON.stringify(fleet!.loads));
       for (const [i, l] of fleet!.loads.entries()) assert.ok(l.total >= ANALYSIS.minRequests, `${PODS[i]!.flavour} ${PODS[i]!.track} answered only ${l.total} requests`);
     });
 
-    it("a good canary passes every metric", async () => {
+    it("a good canary passes every metric", async (t) => {
       const r = await analyse(canary("good"), fleet!.loaded);
-      for (const h of PODS) console.log(h.flavour, h.track, JSON.stringify(await fleet!.prometheus.query(`histogram_quantile(0.99, sum by (le) (rate(inference_request_duration_seconds_bucket{rollouts_pod_template_hash="${h.hash}"}[1m])))`, fleet!.loaded)));
+      t.diagnostic(`good: ${JSON.stringify(r)}`);
       assert.deepEqual(phases(r), { "error-ratio": "Successful", "p99-latency-ratio": "Successful", "shed-ratio": "Successful" }, JSON.stringify(r));
       assert.equal(r["error-ratio"]!.result[0], 0);
     });
 
-    it("a much slower model fails on p99 against stable", async () => {
+    it("a much slower model fails on p99 against stable", async (t) => {
       const r = await analyse(canary("slow"), fleet!.loaded);
+      t.diagnostic(`slow: ${JSON.stringify(r)}`);
       assert.equal(r["p99-latency-ratio"]!.phase, "Failed", JSON.stringify(r));
       assert.equal(worstPhase(Object.values(r).map((m) => m.phase)), "Failed");
     });
 
-    it("a model failing on some inputs fails on its error ratio", async () => {
+    it("a model failing on some inputs fails on its error ratio", async (t) => {
       const r = await analyse(canary("failing"), fleet!.loaded);
+      t.diagnostic(`failing: ${JSON.stringify(r)}`);
       assert.equal(r["error-ratio"]!.phase, "Failed", JSON.stringify(r));
       assert.ok(r["error-ratio"]!.result[0]! > 0.1, JSON.stringify(r));
     });
 
-    it("a canary with a tiny queue fails on its shed ratio", async () => {
+    it("a canary with a tiny queue fails on its shed ratio", async (t) => {
       const r = await analyse(canary("shedding"), fleet!.loaded);
+      t.diagnostic(`shedding: ${JSON.stringify(r)}`);
       assert.equal(r["shed-ratio"]!.phase, "Failed", JSON.stringify(r));
     });
 
@@ -164,6 +172,88 @@ describe("the platform's PromQL on a real Prometheus scraping real servers", { s
         const r = await analyse(canary(flavour), fleet!.idle);
         assert.deepEqual(Object.values(phases(r)), ["Inconclusive", "Inconclusive", "Inconclusive"], `${flavour}: ${JSON.stringify(r)}`);
       }
+    });
+  });
+
+  describe("alert expressions", () => {
+    const rules = alertRuleGroups({ app: APP, deployment: "inference", hpa: "keda-hpa-inference", gpu: true }, ALERTS)[0]!.rules;
+    const expr = (name: string) => rules.find((r) => r.alert === name)!.expr;
+    const firing = async (name: string, time: number) => {
+      const samples = await fleet!.prometheus.query(expr(name), time);
+      diagnostics.push(`${name}: ${JSON.stringify(samples)}`);
+      return samples.map((s) => s.labels);
+    };
+
+    it("none fires while the servers are idle", async () => {
+      for (const r of rules) assert.deepEqual(await fleet!.prometheus.query(r.expr, fleet!.idle), [], r.alert);
+    });
+
+    it("latency: the p99 SLO is broken on the canary track, where the slow model runs", async () => {
+      const labels = await firing("InferenceLatencyP99AboveSLO", fleet!.loaded);
+      assert.ok(labels.some((l) => l.model === SCORER && l[TRACK_LABEL] === "canary"), JSON.stringify(labels));
+    });
+
+    it("errors: the canary track fires, stable (good traffic) does not and its error ratio is 0", async () => {
+      assert.deepEqual(await firing("InferenceErrorRatioHigh", fleet!.loaded), [{ model: SCORER, [TRACK_LABEL]: "canary" }]);
+      const stable = await fleet!.prometheus.query(errorRatio({ ...APP, matchers: { [TRACK_LABEL]: "stable" } }, "1m", ["model"]), fleet!.loaded);
+      assert.deepEqual(stable, [{ labels: { model: SCORER }, value: 0 }]);
+    });
+
+    it("queue: the slow model's pod holds a queue", async () => {
+      const pods = (await firing("InferenceQueueSaturated", fleet!.loaded)).map((l) => l.pod);
+      assert.ok(pods.includes(`inference-${canary("slow")}-2`), JSON.stringify(pods));
+    });
+
+    it("shedding: true under overload, on the canary track, for a full queue", async () => {
+      assert.deepEqual(await firing("InferenceLoadShedding", fleet!.loaded), [{ model: SCORER, [TRACK_LABEL]: "canary", reason: "queue_full" }]);
+    });
+
+    it("cache, pods, autoscaler and GPU alerts stay quiet: no Redis in these pods, no kube-state-metrics or DCGM series here", async () => {
+      for (const name of ["InferenceCacheUnavailable", "InferencePodsNotReady", "InferenceAutoscalerAtMax", "InferenceGpuMemoryPressure"]) {
+        assert.deepEqual(await firing(name, fleet!.loaded), [], name);
+      }
+    });
+  });
+
+  describe("KEDA trigger queries", () => {
+    const triggers = scaledObjectSpec({ app: APP, deployment: "inference", prometheusUrl: "unused", gpu: true }, SCALING).triggers;
+    const value = async (name: string, time: number) => {
+      const samples: Sample[] = await fleet!.prometheus.query(triggers.find((t) => t.name === name)!.metadata.query!, time);
+      assert.equal(samples.length, 1, `${name} must return exactly one value, got ${JSON.stringify(samples)}`);
+      diagnostics.push(`trigger ${name} at ${time === fleet!.idle ? "idle" : "load"}: ${samples[0]!.value}`);
+      return samples[0]!.value;
+    };
+
+    it("every trigger reads 0 while idle (no pressure, not an error)", async () => {
+      for (const t of triggers.filter((t) => t.type === "prometheus")) assert.equal(await value(t.name, fleet!.idle), 0, t.name);
+    });
+
+    it("p95 latency under load is seconds within what the load generator saw", async () => {
+      const p95 = await value("latency-p95", fleet!.loaded);
+      const slowestClientP99 = Math.max(...fleet!.loads.map((l) => l.p99Ms)) / 1000;
+      // histogram_quantile interpolates inside a bucket: at most the upper bound of the bucket holding the slowest answers.
+      const upper = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10].find((le) => le >= slowestClientP99) ?? Infinity;
+      assert.ok(p95 > 0 && p95 <= upper, `p95 ${p95} s, slowest client p99 ${slowestClientP99} s`);
+    });
+
+    it("in flight during the load: at least the slow pod's connections, at most every connection", async () => {
+      const inFlight = await value("in-flight", fleet!.during);
+      assert.ok(inFlight >= CONNECTIONS_PER_POD - 1 && inFlight <= CONNECTIONS_PER_POD * PODS.length, `in flight ${inFlight}`);
+    });
+
+    it("CPU and GPU triggers read 0: their series come from cAdvisor, kube-state-metrics and DCGM, absent here", async () => {
+      assert.equal(await value("cpu", fleet!.loaded), 0);
+      assert.equal(await value("gpu-utilisation", fleet!.loaded), 0);
+    });
+  });
+
+  describe("dashboard queries", () => {
+    it("every panel's query runs, and request rate is split into stable and canary", async () => {
+      const queries = dashboardQueries(inferenceDashboard({ app: APP, deployment: "inference", hpa: "keda-hpa-inference", latencySloSeconds: 0.1 }));
+      for (const q of queries) await fleet!.prometheus.query(q.expr.replaceAll("$__rate_interval", "1m"), fleet!.loaded);
+      const rate = queries.find((q) => q.panel === "Request rate")!.expr.replaceAll("$__rate_interval", "1m");
+      const tracks = (await fleet!.prometheus.query(rate, fleet!.loaded)).map((s) => s.labels[TRACK_LABEL]).sort();
+      assert.deepEqual(tracks, ["canary", "stable"]);
     });
   });
 });

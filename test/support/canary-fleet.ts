@@ -42,7 +42,7 @@ function graph(flavour: Flavour): GraphSpec {
       return failing;
     case "slow":
       // Hundreds of milliseconds a run on one thread, whatever the batch.
-      return { ...slowModel(512, 6), name: SCORER };
+      return { ...slowModel(512, 8), name: SCORER };
     default:
       return { ...slowModel(8, 1), name: SCORER };
   }
