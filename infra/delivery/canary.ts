@@ -29,7 +29,7 @@ import {
   shedRatio,
   TRACK_LABEL,
   withMinimumRequests,
-} from "../promql.js";
+} from "../observability/promql.js";
 
 export const ARGO_ROLLOUTS_CHART = { chart: "argo-rollouts", version: "2.41.0", repo: "https://argoproj.github.io/argo-helm" } as const;
 

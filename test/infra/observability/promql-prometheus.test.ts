@@ -11,16 +11,16 @@
 //   - every dashboard query runs.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { load, type LoadResult } from "../../scripts/bench/load.js";
-import { measurementPhase, worstPhase, type AnalysisPhase } from "../../infra/delivery/analysis-condition.js";
-import { analysisMetrics, HASH_ARGS, type CanaryAnalysisSettings } from "../../infra/delivery/canary.js";
-import { alertRuleGroups, type AlertThresholds } from "../../infra/alerts.js";
-import { scaledObjectSpec, type AutoscalingSettings } from "../../infra/autoscaling.js";
-import { dashboardQueries, inferenceDashboard } from "../../infra/dashboards.js";
-import { ROLLOUT_HASH_LABEL, TRACK_LABEL, errorRatio, type AppSeries } from "../../infra/promql.js";
-import { startAppProcess, type AppProcess } from "../support/app-process.js";
-import { FAILING_FROM, SCORER, scorerRepository, scorerRequest, type Flavour } from "../support/canary-fleet.js";
-import { prometheusSkipReason, startPrometheus, type RunningPrometheus, type Sample } from "../support/prometheus.js";
+import { load, type LoadResult } from "../../../scripts/bench/load.js";
+import { measurementPhase, worstPhase, type AnalysisPhase } from "../../../infra/delivery/analysis-condition.js";
+import { analysisMetrics, HASH_ARGS, type CanaryAnalysisSettings } from "../../../infra/delivery/canary.js";
+import { alertRuleGroups, type AlertThresholds } from "../../../infra/observability/alerts.js";
+import { scaledObjectSpec, type AutoscalingSettings } from "../../../infra/serving/autoscaling.js";
+import { dashboardQueries, inferenceDashboard } from "../../../infra/observability/dashboards.js";
+import { ROLLOUT_HASH_LABEL, TRACK_LABEL, errorRatio, type AppSeries } from "../../../infra/observability/promql.js";
+import { startAppProcess, type AppProcess } from "../../support/app-process.js";
+import { FAILING_FROM, SCORER, scorerRepository, scorerRequest, type Flavour } from "../../support/canary-fleet.js";
+import { prometheusSkipReason, startPrometheus, type RunningPrometheus, type Sample } from "../../support/prometheus.js";
 
 const skip = prometheusSkipReason();
 const APP: AppSeries = { namespace: "inference", job: "inference/inference" };
