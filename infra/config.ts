@@ -4,6 +4,7 @@
 // stops the program before any resource exists, with one message naming the key,
 // the value and what is allowed.
 import { z } from "zod";
+import { CANARY_MAX_SURGE, canarySplit } from "./delivery/canary-split.js";
 import { GPU_FAMILIES, gpuCountsOf } from "./cluster/instance-types.js";
 import { AUTO_MODE_MAX_NODE_HOURS, durationHours, placeReplicas } from "./cluster/karpenter-rules.js";
 import { spotNoticeProblem, TERMINATION_MARGIN_SECONDS } from "./serving/rollout-timing.js";
@@ -120,6 +121,25 @@ const GpuPool = obj({
   warmSpareGpus: z.number().int().min(0).max(64).default(0),
 });
 
+// A canary step's pause and the analysis interval are Argo durations; the window is a PromQL range.
+const shortDuration = z.string().regex(/^\d+(s|m|h)$/, 'must be a duration such as "30s", "5m", "1h"');
+const CanaryConfig = obj({
+  enabled: z.boolean(),
+  /** Percent of pods on the new version per step, increasing; each holds `pause` and is then analysed. */
+  steps: z.array(obj({ weight: z.number().int().min(1).max(99), pause: shortDuration })).min(1),
+  analysis: obj({
+    window: shortDuration,
+    interval: shortDuration,
+    measurements: z.number().int().min(1).max(30),
+    failureLimit: z.number().int().min(0).max(10),
+    minRequests: z.number().int().min(1),
+    maxErrorRatio: z.number().gt(0).lt(1),
+    maxP99Ratio: z.number().gt(1).max(100),
+    p99FloorSeconds: z.number().min(0).max(60),
+    maxShedRatio: z.number().gt(0).lt(1),
+  }),
+});
+
 const App = obj({
   namespace: k8sName,
   replicas: z.number().int().min(0).max(100),
@@ -136,6 +156,8 @@ const App = obj({
   preStopSeconds: z.number().int().min(0).max(110),
   authTokensSecret: z.string().optional(),
   extraEnv: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"), z.string()),
+  /** Argo Rollouts canary with Prometheus analysis instead of a plain rolling update. */
+  canary: CanaryConfig,
 });
 
 const DIGEST_REF = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
@@ -403,6 +425,7 @@ const Schema = obj({
       }
     });
   }
+  if (c.app.canary.enabled) canaryIssues(c).forEach(([path, message]) => issue(path, message));
   if (c.autoscaling.enabled && !c.monitoring.enabled) {
     issue(["autoscaling", "enabled"], "the autoscaler reads Prometheus: enable monitoring too, or disable autoscaling");
   }
@@ -410,6 +433,31 @@ const Schema = obj({
     issue(["autoscaling", "minReplicas"], `min (${c.autoscaling.minReplicas}) > max (${c.autoscaling.maxReplicas})`);
   }
 });
+
+/**
+ * Why a stack's canary cannot work as configured: the analysis reads Prometheus, and
+ * without a traffic router every step must move whole pods at the fewest pods the app
+ * runs (canarySplit: the controller's own rounding), keeping at least one stable pod.
+ */
+function canaryIssues(c: z.infer<typeof Schema>): [(string | number)[], string][] {
+  const issues: [(string | number)[], string][] = [];
+  if (!c.monitoring.enabled) issues.push([["app", "canary", "enabled"], "the canary analysis reads Prometheus: enable monitoring too, or disable the canary"]);
+  const pods = c.autoscaling.enabled ? c.autoscaling.minReplicas : c.app.replicas;
+  if (pods < 2) {
+    issues.push([["app", "canary", "enabled"], `a canary needs at least 2 pods beside each other; the app may run ${pods}`]);
+    return issues;
+  }
+  let previous = { weight: 0, canary: 0 };
+  c.app.canary.steps.forEach((step, i) => {
+    const split = canarySplit(pods, step.weight, CANARY_MAX_SURGE);
+    const at = `at ${pods} pods (the fewest the app runs), ${step.weight}% gives ${split.canary} canary and ${split.stable} stable pods`;
+    if (step.weight <= previous.weight) issues.push([["app", "canary", "steps", i, "weight"], `weights must increase; ${step.weight} follows ${previous.weight}`]);
+    else if (split.canary <= previous.canary) issues.push([["app", "canary", "steps", i, "weight"], `${at}, no more than the step before: drop the step or raise the replicas`]);
+    else if (split.stable < 1) issues.push([["app", "canary", "steps", i, "weight"], `${at}: no stable pod is left to compare with`]);
+    previous = { weight: step.weight, canary: split.canary };
+  });
+  return issues;
+}
 
 /** The schema itself, for tools that list or document the keys. */
 export const STACK_CONFIG_SCHEMA = Schema;
@@ -421,6 +469,21 @@ type LoadBalancerConfig = z.infer<typeof LoadBalancer>;
 
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
+const CANARY = {
+  enabled: false,
+  steps: [{ weight: 50, pause: "5m" }],
+  analysis: {
+    window: "5m",
+    interval: "1m",
+    measurements: 3,
+    failureLimit: 1,
+    minRequests: 100,
+    maxErrorRatio: 0.01,
+    maxP99Ratio: 1.5,
+    p99FloorSeconds: 0.05,
+    maxShedRatio: 0.01,
+  },
+} satisfies AppConfig["canary"];
 const COMMON_APP: DeepPartial<AppConfig> = {
   namespace: "inference",
   gpusPerReplica: 1,
@@ -430,6 +493,7 @@ const COMMON_APP: DeepPartial<AppConfig> = {
   shutdownGraceMs: 20_000,
   preStopSeconds: 10,
   extraEnv: {},
+  canary: CANARY,
 };
 /** Behind an NLB a leaving pod serves on until the NLB stops opening connections to it (infra/serving/rollout-timing.ts). */
 const AWS_APP: DeepPartial<AppConfig> = { preStopSeconds: 60 };
@@ -476,7 +540,16 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     network: { azCount: 3, natGateways: "single" },
     cluster: COMMON_CLUSTER,
     gpuPools: [],
-    app: { ...COMMON_APP, ...AWS_APP, replicas: 2, pools: ["cpu"], cpu: "2", memory: "4Gi" },
+    // Canary on: 1 then 2 of 3 pods (2 stable + 1 surge) at the 2 pods staging runs at least.
+    app: {
+      ...COMMON_APP,
+      ...AWS_APP,
+      replicas: 2,
+      pools: ["cpu"],
+      cpu: "2",
+      memory: "4Gi",
+      canary: { ...CANARY, enabled: true, steps: [{ weight: 33, pause: "5m" }, { weight: 67, pause: "5m" }] },
+    },
     image: { ...COMMON_IMAGE, build: false },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
     local: {},
@@ -487,7 +560,20 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     network: { azCount: 3, natGateways: "one-per-az" },
     cluster: COMMON_CLUSTER,
     gpuPools: [],
-    app: { ...COMMON_APP, ...AWS_APP, replicas: 3, pools: ["cpu"], cpu: "2", memory: "4Gi" },
+    // Canary on: 1, 2, then 3 of 4 pods (3 stable + 1 surge) at the 3 pods prod runs at least.
+    app: {
+      ...COMMON_APP,
+      ...AWS_APP,
+      replicas: 3,
+      pools: ["cpu"],
+      cpu: "2",
+      memory: "4Gi",
+      canary: {
+        enabled: true,
+        steps: [{ weight: 25, pause: "10m" }, { weight: 50, pause: "10m" }, { weight: 75, pause: "10m" }],
+        analysis: { ...CANARY.analysis, minRequests: 300 },
+      },
+    },
     image: { ...COMMON_IMAGE, build: false },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
     local: {},

@@ -25,6 +25,7 @@ import { rolloutTiming } from "./serving/rollout-timing.js";
 import { PublicHostname } from "./serving/public-hostname.js";
 import { Cache } from "./serving/cache.js";
 import { Monitoring, MONITORING_NAMESPACE } from "./observability/monitoring.js";
+import { Canary } from "./delivery/canary.js";
 import { Autoscaling } from "./serving/autoscaling.js";
 import { releaseHistory } from "./delivery/releases.js";
 
@@ -176,8 +177,9 @@ const app = new InferenceService(
     image: image.imageRef,
     runAsUser: image.uid,
     ...(warmSpare ? { priorityClassName: warmSpare.servingPriorityClassName } : {}),
-    // An autoscaler owns the replica count when autoscaling is on.
-    replicas: cfg.autoscaling.enabled ? undefined : cfg.app.replicas,
+    // An autoscaler owns the replica count when autoscaling is on; with a canary, the Rollout
+    // runs the pods and its controller scales this Deployment to zero.
+    replicas: cfg.autoscaling.enabled || cfg.app.canary.enabled ? undefined : cfg.app.replicas,
     ...(appGpuPools.length > 0 ? { gpu: { pools: appGpuPools.map((p) => p.name), count: cfg.app.gpusPerReplica } } : {}),
     arch: cfg.image.platform === "linux/arm64" ? "arm64" : "amd64",
     cpu: cfg.app.cpu,
@@ -251,6 +253,24 @@ const monitoring = cfg.monitoring.enabled
       { providers: [k8sProvider] },
     )
   : undefined;
+// Canary releases on Argo Rollouts, judged by Prometheus (the config refuses a canary without monitoring).
+const canary =
+  monitoring && cfg.app.canary.enabled
+    ? new Canary(
+        "canary",
+        {
+          namespace: app.namespace,
+          deploymentName: app.deploymentName,
+          selector: app.selector,
+          replicas: cfg.autoscaling.enabled ? undefined : cfg.app.replicas,
+          job: monitoring.appJob,
+          prometheusUrl: monitoring.prometheusUrl,
+          settings: cfg.app.canary,
+          scrapeController: true,
+        },
+        { providers: [k8sProvider], dependsOn: [monitoring] },
+      )
+    : undefined;
 // The config refuses autoscaling without monitoring: the scalers read Prometheus.
 const autoscaling =
   monitoring && cfg.autoscaling.enabled
@@ -264,8 +284,9 @@ const autoscaling =
           settings: cfg.autoscaling,
           gpu: appGpuPools.length > 0,
           scrapeKeda: true,
+          workload: canary ? "Rollout" : "Deployment",
         },
-        { providers: [k8sProvider], dependsOn: [monitoring] },
+        { providers: [k8sProvider], dependsOn: canary ? [monitoring, canary] : [monitoring] },
       )
     : undefined;
 export const prometheusUrl = monitoring?.prometheusUrl;
@@ -273,6 +294,8 @@ export const grafanaService = monitoring?.grafanaService;
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 export const cacheHost = cache?.host;
 export const autoscalerName = autoscaling?.hpaName;
+/** The Argo Rollout that releases the app (named as its Deployment); `npm run canary` steers it. */
+export const rolloutName = canary?.rolloutName;
 
 // --- stack outputs: what a person or CI needs next ---
 export const environment = cfg.environment;

@@ -20,6 +20,9 @@ export interface CanarySplit {
 
 const MAX_WEIGHT = 100;
 
+/** Surge of one pod, none unavailable: the Deployment's own rolling-update budget, kept for canary steps. */
+export const CANARY_MAX_SURGE = 1;
+
 /** The canary/stable pod counts Argo Rollouts aims for at `weight` percent, with `maxSurge` extra pods allowed (as a count). */
 export function canarySplit(replicas: number, weight: number, maxSurge: number): CanarySplit {
   if (!Number.isInteger(replicas) || replicas < 0) throw new RangeError(`replicas must be a whole number >= 0, got ${replicas}`);

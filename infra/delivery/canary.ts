@@ -20,7 +20,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { checkCondition } from "./analysis-condition.js";
-import { canarySplit, type CanarySplit } from "./canary-split.js";
+import { CANARY_MAX_SURGE, canarySplit, type CanarySplit } from "./canary-split.js";
 import {
   type AppSeries,
   errorRatio,
@@ -32,9 +32,6 @@ import {
 } from "../observability/promql.js";
 
 export const ARGO_ROLLOUTS_CHART = { chart: "argo-rollouts", version: "2.41.0", repo: "https://argoproj.github.io/argo-helm" } as const;
-
-/** Surge of one pod, none unavailable: the Deployment's own rolling-update budget, kept for canary steps. */
-export const CANARY_MAX_SURGE = 1;
 
 /** One canary step: the canary's share of pods, then a hold before its analysis. */
 export interface CanaryStep {

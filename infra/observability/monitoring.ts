@@ -9,7 +9,7 @@ import { type AlertThresholds, alertRuleGroups } from "./alerts.js";
 import { hpaName } from "../serving/autoscaling.js";
 import { inferenceDashboard } from "./dashboards.js";
 import { GPU_RESOURCE, POOL_LABEL } from "../cluster/gpu-node-pools.js";
-import { NODE_POOL_LABELS, podMonitorJob } from "./promql.js";
+import { NODE_POOL_LABELS, podMonitorJob, ROLLOUT_POD_LABELS } from "./promql.js";
 
 export const KUBE_PROMETHEUS_STACK_CHART = {
   chart: "kube-prometheus-stack",
@@ -165,6 +165,8 @@ export class Monitoring extends pulumi.ComponentResource {
         spec: {
           selector: { matchLabels: app.podLabels },
           podMetricsEndpoints: [{ port: app.metricsPort, path: app.metricsPath, interval: s.scrapeInterval }],
+          // Canary and stable pods of an Argo Rollout differ in these labels; copied onto every series.
+          podTargetLabels: Object.values(ROLLOUT_POD_LABELS),
         },
       },
       crOpts,

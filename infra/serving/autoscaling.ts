@@ -38,8 +38,10 @@ export interface AutoscalingSettings {
 export interface ScaledObjectTarget {
   /** The app's series (namespace and scrape job). */
   app: AppSeries;
-  /** Deployment to scale. */
+  /** Deployment to scale, or whose Argo Rollout (same name) to scale. */
   deployment: string;
+  /** The workload that owns the pods: the Deployment, or an Argo Rollout of the same name (default "Deployment"). */
+  workload?: "Deployment" | "Rollout";
   /** Prometheus base URL the scaler queries. */
   prometheusUrl: string;
   /** Whether the app runs on GPU nodes (adds the GPU utilisation trigger). */
@@ -84,7 +86,11 @@ export function scaledObjectSpec(target: ScaledObjectTarget, s: AutoscalingSetti
     triggers.push({ type: "cron", name: "active-hours", metadata: { timezone, start, end, desiredReplicas: "1" } });
   }
   return {
-    scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: target.deployment },
+    // A Rollout has the scale subresource KEDA's HPA needs; it, not the Deployment it references, owns the pods.
+    scaleTargetRef:
+      target.workload === "Rollout"
+        ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: target.deployment }
+        : { apiVersion: "apps/v1", kind: "Deployment", name: target.deployment },
     minReplicaCount: s.minReplicas,
     maxReplicaCount: s.maxReplicas,
     pollingInterval: s.pollingIntervalSeconds,
@@ -135,6 +141,8 @@ export interface AutoscalingArgs {
   kedaNamespace?: string;
   /** Let Prometheus scrape KEDA's operator; needs the Prometheus operator's CRDs (default false). */
   scrapeKeda?: boolean;
+  /** Scale the Argo Rollout of the same name instead of the Deployment (canary releases) (default "Deployment"). */
+  workload?: "Deployment" | "Rollout";
 }
 
 export class Autoscaling extends pulumi.ComponentResource {
@@ -160,7 +168,7 @@ export class Autoscaling extends pulumi.ComponentResource {
     const spec = pulumi
       .all([args.namespace, args.deploymentName, args.job, args.prometheusUrl])
       .apply(([namespace, deployment, job, prometheusUrl]) =>
-        scaledObjectSpec({ app: { namespace, job }, deployment, prometheusUrl, gpu: args.gpu ?? false }, args.settings),
+        scaledObjectSpec({ app: { namespace, job }, deployment, workload: args.workload ?? "Deployment", prometheusUrl, gpu: args.gpu ?? false }, args.settings),
       );
     const scaledObject = new k8s.apiextensions.CustomResource(
       `${name}-scaledobject`,

@@ -16,6 +16,7 @@ const MODEL_PACKAGES = [
   "@kubernetes-models/karpenter",
   "@kubernetes-models/keda",
   "@kubernetes-models/prometheus-operator",
+  "@kubernetes-models/argo-rollouts",
 ];
 
 type Model = new (data: unknown) => { validate(): void };
@@ -75,7 +76,9 @@ export function crdValidatorsByKind(): Map<string, Validate> {
   const dir = sharedDir("crds");
   if (!dir) return crdValidators;
   const ajv = new Ajv({ strict: false, allErrors: true });
-  for (const file of readdirSync(dir).filter((f) => f.endsWith(".yaml"))) {
+  // One level of folders too: the Argo Rollouts CRDs live in crds/argo-rollouts/.
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml"));
+  for (const file of files) {
     for (const doc of parseAllDocuments(readFileSync(path.join(dir, file), "utf8"))) {
       const crd = doc.toJSON() as any;
       if (crd?.kind !== "CustomResourceDefinition") continue;
