@@ -9,6 +9,7 @@ import prices from "../infra/cluster/prices.json" with { type: "json" };
 import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
 import { coldStart, readFigures, renderColdStart } from "./image/cold-start.js";
+import { stepSplits, type CanaryStep } from "../infra/delivery/canary.js";
 
 /** The few settings worth a glance, per resource type. */
 function keySettings(r: RecordedResource): string {
@@ -37,11 +38,37 @@ function keySettings(r: RecordedResource): string {
       const c = spec.template?.spec?.containers?.[0] ?? {};
       return `replicas=${spec.replicas ?? "autoscaled"} image=${c.image} gpu=${c.resources?.limits?.["nvidia.com/gpu"] ?? 0}`;
     }
+    case "kubernetes:argoproj.io/v1alpha1:Rollout": {
+      const weights = (spec.strategy?.canary?.steps ?? []).filter((s: any) => s.setWeight !== undefined).map((s: any) => `${s.setWeight}%`);
+      return `workload=${spec.workloadRef?.kind}/${spec.workloadRef?.name} replicas=${spec.replicas ?? "autoscaled"} canary steps=${weights.join(" → ")}`;
+    }
     case "kubernetes:core/v1:Service":
       return `type=${spec.type} ports=${(spec.ports ?? []).map((p: any) => p.nodePort ?? p.port).join(",")}${spec.loadBalancerClass ? ` class=${spec.loadBalancerClass}` : ""}`;
     default:
       return i.kind && i.metadata?.name ? `${i.kind}/${i.metadata.name}` : "";
   }
+}
+
+/**
+ * The canary's steps as the controller will run them: pods and traffic share at the
+ * fewest pods (the Rollout's replicas, or the autoscaler's minimum), hold, analysis.
+ */
+export function renderCanary(run: ProgramRun): string[] {
+  const rollout = run.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Rollout");
+  if (!rollout) return [];
+  const spec = rollout.inputs.spec;
+  const scaled = run.resources.find((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject");
+  const pods: number = spec.replicas ?? scaled?.inputs.spec.minReplicaCount ?? 1;
+  const raw: any[] = spec.strategy.canary.steps;
+  const steps: CanaryStep[] = raw.flatMap((s, i) => (s.setWeight === undefined ? [] : [{ weight: s.setWeight, pause: raw[i + 1]?.pause?.duration ?? "-" }]));
+  const analysis = (raw.find((s) => s.analysis)?.analysis.templates ?? []).map((t: any) => t.templateName).join(", ");
+  return [
+    `Canary (Argo Rollouts ${rollout.inputs.metadata.name}, no traffic router: traffic follows pods; at ${pods} pods):`,
+    ...stepSplits(steps, pods).map(
+      (s, i) => `  step ${i + 1}: ${s.weight}% → ${s.canary} canary + ${s.stable} stable pods (${Math.round(s.trafficShare * 100)}% of requests), hold ${s.pause}, then analysis ${analysis}`,
+    ),
+    `  then the new version takes all pods; background analysis from the first analysis step; a failed analysis aborts to stable.`,
+  ];
 }
 
 /** The resource tree as indented lines, children under their parents in registration order. */
@@ -103,6 +130,8 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     console.log(`Stack ${run.stack}: ${run.resources.length} resources (program run under mocks; nothing was created)\n`);
     for (const line of renderTree(run)) console.log(line);
     console.log("");
+    const canary = renderCanary(run);
+    if (canary.length > 0) console.log(`${canary.join("\n")}\n`);
     for (const line of renderCost(estimateMonthlyCost(run))) console.log(line);
     console.log("");
     const figures = readFigures();
