@@ -31,6 +31,8 @@ export async function startAppProcess(modelRepository: string, env: Record<strin
       MODEL_REPOSITORY: modelRepository,
       CACHE_ENABLED: "false",
       ORT_INTRA_OP_THREADS: "1",
+      // One server process, as a one-CPU pod runs (WORKERS would otherwise follow this machine's CPUs).
+      WORKERS: "1",
       SHUTDOWN_GRACE_MS: "1000",
       ...env,
     },
