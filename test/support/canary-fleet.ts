@@ -42,7 +42,7 @@ function graph(flavour: Flavour): GraphSpec {
       return failing;
     case "slow":
       // Hundreds of milliseconds a run on one thread, whatever the batch.
-      return { ...slowModel(512, 8), name: SCORER };
+      return { ...slowModel(512, 12), name: SCORER };
     default:
       return { ...slowModel(8, 1), name: SCORER };
   }
@@ -53,6 +53,11 @@ function modelConfig(flavour: Flavour): object | undefined {
   if (flavour === "slow") return { maxBatchSize: 1 };
   if (flavour === "shedding") return { maxQueueSize: 1, maxBatchSize: 1 };
   return undefined;
+}
+
+/** Server settings of a flavour: the shedding one keeps no line before admission, so excess is refused at once. */
+export function flavourEnv(flavour: Flavour): Record<string, string> {
+  return flavour === "shedding" ? { ADMISSION_MAX_WAITING: "0" } : {};
 }
 
 /** Writes a model repository holding `scorer` in the given flavour. */
