@@ -165,7 +165,7 @@ describe("delivery rules", () => {
     assert.match(smoke?.run ?? "", /^npm run smoke -- "\$ENDPOINT"/);
   });
 
-  it("a failed pulumi up, a failed promotion update or a failed smoke test returns the stack to the release it ran before", () => {
+  it("a failed pulumi up, a failed promotion update, a canary aborted by its analysis or a failed smoke test returns the stack to the release it ran before", () => {
     const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
     const before = steps.find((s) => s.id === "before");
     assert.match(before?.run ?? "", /pulumi stack output imageDigest -s "\$STACK"/);
@@ -174,8 +174,8 @@ describe("delivery rules", () => {
     const rollback = rollbacks[0]!;
     assert.equal(
       rollback.if,
-      "failure() && !inputs.rollback && (steps.up.outcome == 'failure' || steps.promote.outputs.exit-code == '3' || steps.smoke.outcome == 'failure')",
-      "after a failed update or smoke test, never after a refused promotion or a requested rollback",
+      "failure() && !inputs.rollback && (steps.up.outcome == 'failure' || steps.promote.outputs.exit-code == '3' || steps.canary.outputs.exit-code == '1' || steps.smoke.outcome == 'failure')",
+      "after a failed update, an aborted canary or a failed smoke test; never after a refused promotion, a canary still paused at its deadline or a requested rollback",
     );
     assert.match(rollback.run ?? "", /npm run rollback -- "\$STACK" "\$BEFORE" --force/);
     assert.equal(rollback.env?.BEFORE, "${{ steps.before.outputs.digest }}");
@@ -183,6 +183,16 @@ describe("delivery rules", () => {
     assert.ok(steps.indexOf(rollback) > steps.findIndex((s) => s.id === "smoke"));
     const promote = steps.find((s) => s.id === "promote");
     assert.match(promote?.run ?? "", /code=\$\?\necho "exit-code=\$code" >> "\$GITHUB_OUTPUT"\nexit "\$code"/, "promote's exit status (3: the update itself failed) reaches the rollback condition");
+  });
+
+  it("with a canary, the job waits for Argo Rollouts' verdict before the smoke test, and only where the stack runs a Rollout", () => {
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const outputs = steps.find((s) => s.id === "outputs");
+    assert.match(outputs?.run ?? "", /rollout=\$\(pulumi stack output rolloutName -s "\$STACK" 2>\/dev\/null \|\| true\)/);
+    const canary = steps.find((s) => s.id === "canary");
+    assert.equal(canary?.if, "steps.outputs.outputs.rollout != ''");
+    assert.match(canary?.run ?? "", /npm run canary -- "\$STACK" wait --timeout 45m\ncode=\$\?\necho "exit-code=\$code" >> "\$GITHUB_OUTPUT"\nexit "\$code"/);
+    assert.ok(steps.indexOf(outputs!) < steps.indexOf(canary!) && steps.indexOf(canary!) < steps.findIndex((s) => s.id === "smoke"));
   });
 
   it("a cancelled or timed-out job recovers the stack (pulumi cancel, pending operations cleared); a manual run can recover first", () => {
