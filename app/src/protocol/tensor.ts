@@ -52,7 +52,8 @@ export interface Tensor {
   data: TensorData;
 }
 
-// IEEE 754 half precision by hand: Node 20 has neither Float16Array nor Math.f16round.
+// IEEE 754 half precision by hand, as bits in a Uint16Array: the form onnxruntime-node reads
+// (the session thread hides Float16Array, see core/ort-float16.ts).
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
