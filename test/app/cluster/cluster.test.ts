@@ -46,7 +46,7 @@ test("two processes share the port; every scrape counts both; SIGTERM drains bot
     // Whichever process answers a scrape, it reports the pod: both processes' requests, one ready gauge.
     for (let scrape = 0; scrape < 4; scrape++) {
       const text = await (await fetch(`${url}/metrics`, { headers: { connection: "close" } })).text();
-      assert.equal(sample(text, 'inference_request_duration_seconds_count\\{model="adder",status="200"\\}'), requests);
+      assert.equal(sample(text, 'inference_request_duration_seconds_count\\{model="adder",status="200",protocol="http"\\}'), requests);
       assert.equal(sample(text, 'inference_model_ready\\{model="adder",version="1"\\}'), 1);
     }
 
