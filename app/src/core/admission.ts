@@ -54,6 +54,12 @@ export interface Ticket {
 
 export type Decision = Ticket | Refusal;
 
+/** What a refused client is told, through either front door. */
+export function refusalMessage(model: string, refusal: Refusal): string {
+  const why = refusal.reason === "wait_timeout" ? "no capacity freed up while the request waited" : "too many requests are waiting";
+  return `model "${model}" is overloaded: ${why}; retry after ${refusal.retryAfterSeconds} s`;
+}
+
 export interface AdmissionEvents {
   /** A request was refused. */
   shed?(reason: ShedReason): void;

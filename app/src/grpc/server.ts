@@ -2,6 +2,7 @@
 // its own port: the same core as REST (model repository, inference service, in-flight
 // tracking), the same auth tokens, limits, deadlines and metrics. A sibling of http/.
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { refusalMessage } from "../core/admission.js";
 import { isServing } from "../core/model-repository.js";
 import { modelMetadata, serverMetadata } from "../core/metadata.js";
 import type { Serving } from "../core/serving.js";
@@ -49,7 +50,12 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
   };
 
   const fail = (err: unknown) => {
-    if (err instanceof HttpError) return { code: grpcCode(err.status), details: err.message };
+    if (err instanceof HttpError) {
+      // Response headers (Retry-After when shedding) travel as trailing metadata.
+      const metadata = new Metadata();
+      for (const [name, value] of Object.entries(err.headers)) metadata.set(name.toLowerCase(), value);
+      return { code: grpcCode(err.status), details: err.message, metadata };
+    }
     logger.error({ err }, ERROR_LOG);
     return { code: status.INTERNAL, details: `inference failed: ${(err as Error)?.message ?? String(err)}` };
   };
@@ -71,6 +77,31 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
 
   const version = (v: string) => (v === "" ? undefined : v);
 
+  /**
+   * Waits for a slot of the model's admission control, as the REST door does before reading a
+   * body (core/admission.ts); resolves to the slot's release, or rejects with the 503 that
+   * becomes UNAVAILABLE with retry-after metadata. A call cancelled while waiting leaves the line.
+   */
+  const admit = (modelName: string, call: ServerUnaryCall<ModelInferRequest, unknown>): Promise<(() => void) | undefined> => {
+    const controller = serving.admission.for(modelName);
+    if (!controller) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      // Decided at once (inside enter) or later, after the call started waiting for a slot.
+      let waiting = false;
+      let decided = false;
+      const withdraw = controller.enter((decision) => {
+        decided = true;
+        if (waiting) call.off("cancelled", withdraw);
+        if (decision.admitted) return resolve(decision.release);
+        reject(new HttpError(503, refusalMessage(modelName, decision), { "Retry-After": String(decision.retryAfterSeconds) }));
+      });
+      if (!decided) {
+        waiting = true;
+        call.once("cancelled", withdraw);
+      }
+    });
+  };
+
   const modelInfer = async (message: ModelInferRequest, call: ServerUnaryCall<ModelInferRequest, unknown>) => {
     const arrived = Date.now();
     inFlight.begin();
@@ -79,6 +110,7 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
     // Unknown names are folded into one label value so clients cannot grow the series count.
     const model = repository.models.some((m) => m.name === message.model_name) ? message.model_name : "unknown";
     let httpStatus = 200;
+    let release: (() => void) | undefined;
     try {
       if (inFlight.refusing) {
         metrics.rejected.inc({ model, reason: "draining" });
@@ -88,6 +120,7 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
       authorize(call.metadata);
       if (message.model_name === "") throw new HttpError(400, "model_name is required");
       const target = inference.resolve(message.model_name, version(message.model_version));
+      release = await admit(target.name, call);
       const { request, binary } = toInferCall(message);
       const given = call.getDeadline();
       const grpcDeadline = given instanceof Date ? given.getTime() : given;
@@ -98,6 +131,7 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
       httpStatus = err instanceof HttpError ? err.status : 500;
       throw err;
     } finally {
+      release?.();
       metrics.inFlight.dec();
       end({ model, status: String(httpStatus), protocol: "grpc" });
       inFlight.end();

@@ -2,7 +2,7 @@
 // before Express routes it and before its body is read, so a refusal costs one header parse
 // and one small write, whatever the body, and a request waiting for a slot costs no CPU.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import type { AdmissionController, Refusal } from "../core/admission.js";
+import { refusalMessage, type AdmissionController, type Refusal } from "../core/admission.js";
 import { REQUEST_ID_HEADER, requestId } from "./request-log.js";
 
 /** POST /v2/models/<name>[/versions/<v>]/infer, with an optional query string. */
@@ -27,10 +27,10 @@ function refuse(req: IncomingMessage, res: ServerResponse, model: string, refusa
   const id = requestId(req.headers[REQUEST_ID_HEADER]);
   const length = Number(req.headers["content-length"] ?? NaN);
   const close = refusal.closeConnection || !(length <= MAX_DRAINED_BODY_BYTES);
-  const why = refusal.reason === "wait_timeout" ? "no capacity freed up while the request waited" : "too many requests are waiting";
-  const body = JSON.stringify({ error: `model "${model}" is overloaded: ${why}; retry after ${refusal.retryAfterSeconds} s` });
+  const body = JSON.stringify({ error: refusalMessage(model, refusal) });
   res.writeHead(503, {
-    "content-type": "application/json; charset=utf-8",
+    // Bare application/json, as on every JSON answer: KServe's client reads `error` only then.
+    "content-type": "application/json",
     "content-length": Buffer.byteLength(body),
     "retry-after": String(refusal.retryAfterSeconds),
     [REQUEST_ID_HEADER]: id,

@@ -101,6 +101,7 @@ test("past the admission limit with no waiting allowed, requests are refused at 
     for (const a of ok) assert.deepEqual(a.body.outputs[0].data.slice(1), [20, 35]);
     for (const a of shed) {
       assert.equal(a.headers.get("retry-after"), "1");
+      assert.equal(a.headers.get("content-type"), "application/json", "bare, as every JSON answer (KServe's client reads the error only then)");
       assert.equal(a.headers.get("connection"), "close");
       assert.match(a.headers.get("x-request-id") ?? "", /^[\w-]{36}$/);
       assert.deepEqual(a.body, { error: 'model "adder" is overloaded: too many requests are waiting; retry after 1 s' });
