@@ -44,15 +44,17 @@ describe("monthly cost estimate", () => {
     assert.ok(line(prod, "network load balancer").low > prices.networkLoadBalancer.perHour * HOURS);
   });
 
-  it("sizes a GPU pool from the pods' minimum and the pool's GPU limit, on the cheapest type that fits the pod", async () => {
+  it("sizes a GPU pool from the pods' minimum (serving pods and warm-spare placeholders) and the pool's GPU limit, on the cheapest type that fits the pod", async () => {
     const prod = estimateMonthlyCost(await runStack("prod"));
     const pool = line(prod, "GPU pool l4");
     const [base] = stackValue("prod", "gpuPools");
     const minReplicas = stackValue("prod", "autoscaling")?.minReplicas ?? 3;
-    assert.match(pool.detail, new RegExp(`^${minReplicas}-${base.maxGpus} x g6\\.xlarge \\(on-demand\\)$`));
+    // One GPU per replica in prod; the placeholders hold their GPUs on running nodes all month.
+    const floor = minReplicas + (base.warmSpareGpus ?? 0);
+    assert.match(pool.detail, new RegExp(`^${floor}-${base.maxGpus} x g6\\.xlarge \\(on-demand\\)$`));
     const perNode = price("g6.xlarge") * (1 + prices.eks.autoModeFeeFraction) * HOURS + prices.assumptions.nodeRootVolumeGiB * prices.ebs.gp3PerGBMonth;
     assert.ok(Math.abs(pool.high - base.maxGpus * perNode) < 1e-6);
-    assert.ok(Math.abs(pool.low - minReplicas * perNode) < 1e-6);
+    assert.ok(Math.abs(pool.low - floor * perNode) < 1e-6);
     assert.equal(line(prod, "GPU pool l4-spot").low, 0, "the burst pool is empty at the minimum");
   });
 
