@@ -469,7 +469,8 @@ type LoadBalancerConfig = z.infer<typeof LoadBalancer>;
 
 type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> } : T;
 
-const CANARY = {
+/** The canary defaults: off; staging and prod turn it on with their own steps. */
+export const CANARY_DEFAULTS = {
   enabled: false,
   steps: [{ weight: 50, pause: "5m" }],
   analysis: {
@@ -493,7 +494,7 @@ const COMMON_APP: DeepPartial<AppConfig> = {
   shutdownGraceMs: 20_000,
   preStopSeconds: 10,
   extraEnv: {},
-  canary: CANARY,
+  canary: CANARY_DEFAULTS,
 };
 /** Behind an NLB a leaving pod serves on until the NLB stops opening connections to it (infra/serving/rollout-timing.ts). */
 const AWS_APP: DeepPartial<AppConfig> = { preStopSeconds: 60 };
@@ -548,7 +549,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
       pools: ["cpu"],
       cpu: "2",
       memory: "4Gi",
-      canary: { ...CANARY, enabled: true, steps: [{ weight: 33, pause: "5m" }, { weight: 67, pause: "5m" }] },
+      canary: { ...CANARY_DEFAULTS, enabled: true, steps: [{ weight: 33, pause: "5m" }, { weight: 67, pause: "5m" }] },
     },
     image: { ...COMMON_IMAGE, build: false },
     loadBalancer: { ...COMMON_LB, type: "nlb" },
@@ -571,7 +572,7 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
       canary: {
         enabled: true,
         steps: [{ weight: 25, pause: "10m" }, { weight: 50, pause: "10m" }, { weight: 75, pause: "10m" }],
-        analysis: { ...CANARY.analysis, minRequests: 300 },
+        analysis: { ...CANARY_DEFAULTS.analysis, minRequests: 300 },
       },
     },
     image: { ...COMMON_IMAGE, build: false },

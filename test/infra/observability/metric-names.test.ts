@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { alertRuleGroups } from "../../../infra/observability/alerts.js";
 import { scaledObjectSpec } from "../../../infra/serving/autoscaling.js";
 import { dashboardQueries, inferenceDashboard } from "../../../infra/observability/dashboards.js";
+import { CANARY_DEFAULTS } from "../../../infra/config.js";
 import { analysisMetrics } from "../../../infra/delivery/canary.js";
 import { podLabelSeriesLabel, ROLLOUT_POD_LABELS } from "../../../infra/observability/promql.js";
 import { METRIC_PREFIX, METRICS } from "../../../app/src/observability/metric-names.js";
@@ -36,17 +37,7 @@ const expressions: { where: string; expr: string }[] = [
   ...scaledObjectSpec({ app, deployment: "inference-app", prometheusUrl: "http://prometheus:9090", gpu: true }, settings)
     .triggers.filter((t) => t.type === "prometheus")
     .map((t) => ({ where: `trigger ${t.name}`, expr: t.metadata.query ?? "" })),
-  ...analysisMetrics(app, {
-    window: "5m",
-    interval: "1m",
-    measurements: 3,
-    failureLimit: 1,
-    minRequests: 100,
-    maxErrorRatio: 0.01,
-    maxP99Ratio: 1.5,
-    p99FloorSeconds: 0.05,
-    maxShedRatio: 0.01,
-  }).map((m) => ({ where: `canary analysis ${m.name}`, expr: m.query })),
+  ...analysisMetrics(app, CANARY_DEFAULTS.analysis).map((m) => ({ where: `canary analysis ${m.name}`, expr: m.query })),
 ];
 
 /** Labels Prometheus adds to every scraped sample (target labels of a PodMonitor). */
