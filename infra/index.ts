@@ -32,6 +32,8 @@ import { releaseHistory } from "./delivery/releases.js";
 const cfg = loadConfig();
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const tags = { project: PROJECT, stack: pulumi.getStack(), environment: cfg.environment, "managed-by": "pulumi" };
+// Passed to components as an argument, never as their option: each protects only what holds data
+// or the cluster (infra/protection.ts), not its roles, subnets or providers.
 const protect = cfg.protect;
 
 // --- AWS foundation: VPC, EKS (Auto Mode), GPU pools, ECR; absent in the local stack ---
@@ -39,7 +41,7 @@ const awsProvider =
   cfg.network && cfg.cluster ? new aws.Provider("aws", { region: cfg.region, defaultTags: { tags } }) : undefined;
 const network =
   awsProvider && cfg.network
-    ? new Network("network", { ...cfg.network, tags }, { providers: [awsProvider], protect })
+    ? new Network("network", { ...cfg.network, protect, tags }, { providers: [awsProvider] })
     : undefined;
 const cluster =
   awsProvider && network && cfg.cluster
@@ -56,9 +58,10 @@ const cluster =
           deployRoleArn: cfg.cluster.deployRoleArn,
           previewRoleArn: cfg.cluster.previewRoleArn,
           deletionProtection: protect,
+          protect,
           tags,
         },
-        { providers: [awsProvider], protect },
+        { providers: [awsProvider] },
       )
     : undefined;
 const k8sProvider =
@@ -91,9 +94,10 @@ const registry =
           repositoryName: `${PROJECT}-${pulumi.getStack()}`,
           keepImages: cfg.image.keepImages,
           pullAccountIds: cfg.image.pullAccountIds,
+          protect,
           tags,
         },
-        { providers: [awsProvider], protect },
+        { providers: [awsProvider] },
       )
     : undefined;
 

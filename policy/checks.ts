@@ -198,22 +198,39 @@ export const nodeGroupsInPrivateSubnets: StackCheck = (resources) => {
     });
 };
 
-/** Resource types whose loss loses data or the images rollbacks need. */
+/**
+ * Resource types whose loss loses data, the cluster or the images releases run. The EKS cluster and
+ * the VPC are children of packaged components (eks, awsx); the engine hands the pack those children
+ * with the options the program's transforms gave them (infra/protection.ts).
+ */
 const STATEFUL_TYPES = [
   "aws:elasticache/replicationGroup:ReplicationGroup",
   "aws:ecr/repository:Repository",
   "aws:eks/cluster:Cluster",
   "aws:ec2/vpc:Vpc",
-  // The components that own the two above; their children inherit `protect`.
-  "eks:index:Cluster",
-  "awsx:ec2:Vpc",
 ] as const;
 
-/** Stateful resources carry `protect`, so no update or destroy deletes them by accident. */
-export const statefulProtected: ResourceCheck = (r) =>
-  (STATEFUL_TYPES as readonly string[]).includes(r.type) && !r.protect
+/**
+ * Components whose `protect` every child would inherit (IAM roles, access entries, subnets, the
+ * Kubernetes provider), so that removing a role or replacing any of them fails: Pulumi docs, resource
+ * option protect, https://www.pulumi.com/docs/iac/concepts/resources/options/protect/.
+ */
+const isComponent = (type: string) => type === "eks:index:Cluster" || type.startsWith("awsx:") || type.startsWith("inference-platform:");
+
+/**
+ * Stateful resources carry `protect`, so no update or destroy deletes them by accident; components
+ * do not, so their other children stay replaceable. An ECR repository with `forceDelete` declares its
+ * images disposable (a build cache) and needs no protection.
+ */
+export const statefulProtected: ResourceCheck = (r) => {
+  if (isComponent(r.type) && r.protect) {
+    return [`${r.type} ${r.name} is a component: protect would pass to all its children; protect its stateful resources instead (transforms)`];
+  }
+  const disposable = r.type === "aws:ecr/repository:Repository" && r.props.forceDelete === true;
+  return (STATEFUL_TYPES as readonly string[]).includes(r.type) && !disposable && !r.protect
     ? [`${r.type} ${r.name} is stateful and must be protected (resource option protect: true)`]
     : [];
+};
 
 const SSL_CERT = "service.beta.kubernetes.io/aws-load-balancer-ssl-cert";
 const ALB_CERT = "alb.ingress.kubernetes.io/certificate-arn";

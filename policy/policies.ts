@@ -44,7 +44,7 @@ export const policies = [
   resourcePolicy("nodes-in-private-subnets", "Cluster nodes run in private subnets without public IPs.", checks.nodesInPrivateSubnets),
   stackPolicy("node-groups-in-private-subnets", "Node groups use no subnet that assigns public IPs.", checks.nodeGroupsInPrivateSubnets),
   resourcePolicy("ci-access-entries", "EKS clusters give CI's deploy and preview roles access entries.", checks.ciAccessEntries),
-  resourcePolicy("stateful-protected", "Stateful resources (cache, registry, cluster, VPC) are protected.", checks.statefulProtected),
+  resourcePolicy("stateful-protected", "Stateful resources (cache, registry, cluster, VPC) are protected; components are not.", checks.statefulProtected),
   resourcePolicy("load-balancer-tls", "Load balancers terminate TLS.", checks.loadBalancerTls),
   stackPolicy("deployments-have-pdb", "Replicated Deployments are covered by a PodDisruptionBudget.", checks.deploymentsHavePdb),
   stackPolicy("alerts-present", "The stack declares Prometheus alerts.", checks.alertsPresent),

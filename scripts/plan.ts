@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { runCli, UsageError, type CommandSpec } from "./lib/cli-args.js";
 import prices from "../infra/cluster/prices.json" with { type: "json" };
-import { runProgram, STACKS, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
+import { PROTECTED_TYPES } from "../infra/protection.js";
+import { runProgram, STACKS, transformedOptions, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "./lib/mock-program.js";
 import { estimateMonthlyCost, type CostEstimate } from "./lib/cost-estimate.js";
 import { coldStart, readFigures, renderColdStart } from "./image/cold-start.js";
 import { stepSplits, type CanaryStep } from "../infra/delivery/canary.js";
@@ -82,7 +83,9 @@ export function renderTree(run: ProgramRun): string[] {
   const lines: string[] = [];
   const visit = (parent: string, depth: number) => {
     for (const r of children.get(parent) ?? []) {
-      const flags = r.opts.protect ? " [protected]" : "";
+      // Remote components (eks, awsx) protect a child through a transform; the mocks never see the child.
+      const protects = PROTECTED_TYPES.filter((type) => transformedOptions(run.transforms.get(r.urn) ?? [], type).protect === true);
+      const flags = (r.opts.protect ? " [protected]" : "") + (protects.length > 0 ? ` [protects ${protects.join(", ")}]` : "");
       const settings = keySettings(r);
       lines.push(`${"  ".repeat(depth)}${r.type}  ${r.name}${flags}${settings ? `  ${settings}` : ""}`);
       visit(r.urn, depth + 1);

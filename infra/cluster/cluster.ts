@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
+import { PROTECTED, protectTypes } from "../protection.js";
 
 export interface ClusterArgs {
   /** EKS cluster name (required). */
@@ -33,6 +34,8 @@ export interface ClusterArgs {
   previewRoleArn: string;
   /** Refuse deletion of the cluster in AWS too (default false). */
   deletionProtection?: boolean;
+  /** Protect the EKS cluster itself, not its roles, access entries or providers (../protection.ts) (default false). */
+  protect?: boolean;
   /** Tags for AWS resources (default none). */
   tags?: Record<string, string>;
 }
@@ -94,7 +97,8 @@ export class Cluster extends pulumi.ComponentResource {
         deletionProtection: args.deletionProtection ?? false,
         tags: args.tags,
       },
-      { parent: this },
+      // The cluster is a child of the eks component, reached through a transform.
+      { parent: this, transforms: args.protect ? [protectTypes([PROTECTED.eksCluster])] : [] },
     );
     this.clusterName = args.clusterName;
     this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);

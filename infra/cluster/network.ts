@@ -2,6 +2,7 @@
 // internet-facing load balancer, each tagged so that load balancers find them.
 import * as pulumi from "@pulumi/pulumi";
 import * as awsx from "@pulumi/awsx";
+import { PROTECTED, protectTypes } from "../protection.js";
 
 export interface NetworkArgs {
   /** VPC CIDR block, e.g. "10.10.0.0/16" (required). */
@@ -12,6 +13,8 @@ export interface NetworkArgs {
   natGateways?: "single" | "one-per-az";
   /** Tags for every resource of the VPC (default none). */
   tags?: Record<string, string>;
+  /** Protect the VPC itself, not its subnets, routes or gateways (../protection.ts) (default false). */
+  protect?: boolean;
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -42,7 +45,8 @@ export class Network extends pulumi.ComponentResource {
         ],
         tags: args.tags,
       },
-      { parent: this },
+      // The VPC is a child of the awsx component, reached through a transform.
+      { parent: this, transforms: args.protect ? [protectTypes([PROTECTED.vpc])] : [] },
     );
     this.cidr = args.cidr;
     this.vpcId = vpc.vpcId;

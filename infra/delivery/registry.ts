@@ -20,6 +20,8 @@ export interface RegistryArgs {
   pullAccountIds?: string[];
   /** Tags for the repositories (default none). */
   tags?: Record<string, string>;
+  /** Protect the image repository, not its cache, policies or rules (../protection.ts) (default false). */
+  protect?: boolean;
 }
 
 export class Registry extends pulumi.ComponentResource {
@@ -41,7 +43,7 @@ export class Registry extends pulumi.ComponentResource {
         forceDelete: false,
         tags: args.tags,
       },
-      { parent: this, retainOnDelete: true },
+      { parent: this, retainOnDelete: true, protect: args.protect ?? false },
     );
     new aws.ecr.LifecyclePolicy(
       name,

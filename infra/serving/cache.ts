@@ -47,7 +47,7 @@ export interface CacheArgs {
   elastiCache?: ElastiCacheSettings & ElastiCacheNetwork;
   /** Image of the in-cluster Valkey (default "valkey/valkey:8.1-alpine"). */
   image?: string;
-  /** Protect the replication group from deletion (default false). */
+  /** Protect the replication group, not its network or secrets (../protection.ts) (default false). */
   protect?: boolean;
   /** Tags for AWS resources (default none). */
   tags?: Record<string, string>;

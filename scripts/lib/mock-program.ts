@@ -50,6 +50,12 @@ export interface ProgramRun {
   /** Stack outputs (values resolved) and the names of those that are secrets. */
   outputs: Record<string, unknown>;
   secretOutputs: string[];
+  /**
+   * The `transforms` option of each resource that has one, by URN. The engine runs them on the
+   * resource and its descendants, including those a remote component (eks, awsx) registers, which
+   * the mocks never see; the mock monitor runs none.
+   */
+  transforms: Map<string, pulumi.ResourceTransform[]>;
 }
 
 export const MOCK_ACCOUNT = "111122223333";
@@ -195,6 +201,21 @@ function callResult(token: string, inputs: Record<string, any>, region: string):
   }
 }
 
+/**
+ * The options a descendant of `type` would get from a resource's recorded transforms, run in order
+ * as the engine runs them (each sees the previous one's result). The program's transforms are
+ * synchronous; an asynchronous one is refused rather than guessed at.
+ */
+export function transformedOptions(transforms: readonly pulumi.ResourceTransform[], type: string, opts: pulumi.ResourceOptions = {}): pulumi.ResourceOptions {
+  let current: pulumi.ResourceTransformResult = { props: {}, opts };
+  for (const transform of transforms) {
+    const result = transform({ custom: true, type, name: "descendant", props: current.props, opts: current.opts });
+    if (result instanceof Promise) throw new Error(`transformedOptions: an asynchronous transform (${type})`);
+    current = result ?? current;
+  }
+  return current.opts;
+}
+
 /** Resolves any Input to its value (all values are known under mocks outside preview). */
 function settle(value: unknown): Promise<unknown> {
   const output: pulumi.Output<unknown> = pulumi.output(value);
@@ -244,10 +265,15 @@ export async function prepareRun(source: StackSource): Promise<PreparedRun> {
         : { stack: source.stack, ...flattenConfig(source.config) };
   const region = config["aws:region"] ?? "us-east-1";
   const recorded = new Map<string, RecordedResource>();
+  const transformsByUrn = new Map<string, pulumi.ResourceTransform[]>();
+  // The mock monitor hands a registration's transforms to newResource only, which it calls
+  // synchronously from registerResource; the wrapper below picks them up right after that call.
+  let lastTransforms: pulumi.ResourceTransform[] = [];
 
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
+        lastTransforms = args.transforms ?? [];
         const state = resourceState(args.type, args.name, args.inputs, region);
         return { id: args.custom ? `${args.name}-id` : undefined, state };
       },
@@ -262,7 +288,7 @@ export async function prepareRun(source: StackSource): Promise<PreparedRun> {
 
   // The mock monitor does not hand resource options to the mocks; read them off the request.
   const monitor = pulumi.runtime.getMonitor() as unknown as Record<"registerResource" | "readResource", Rpc>;
-  const record = (req: any, res: any, read: boolean) => {
+  const record = (req: any, res: any, read: boolean, transforms: pulumi.ResourceTransform[]) => {
     const urn: string = res.getUrn();
     const secrets: string[] = [];
     recorded.set(urn, {
@@ -282,14 +308,20 @@ export async function prepareRun(source: StackSource): Promise<PreparedRun> {
         retainOnDelete: !read && req.getRetainondelete() === true,
       },
     });
+    if (transforms.length > 0) transformsByUrn.set(urn, transforms);
   };
   for (const method of ["registerResource", "readResource"] as const) {
     const original = monitor[method].bind(monitor);
-    monitor[method] = (req, cb) =>
-      original(req, (err, res) => {
-        if (!err && res) record(req, res, method === "readResource");
+    monitor[method] = (req, cb) => {
+      lastTransforms = [];
+      const seen = { transforms: [] as pulumi.ResourceTransform[] };
+      const done = original(req, (err, res) => {
+        if (!err && res) record(req, res, method === "readResource", seen.transforms);
         cb(err, res);
       });
+      seen.transforms = lastTransforms;
+      return done;
+    };
   }
 
   return {
@@ -303,7 +335,7 @@ export async function prepareRun(source: StackSource): Promise<PreparedRun> {
         if (pulumi.Output.isInstance(v) && (await pulumi.isSecret(v))) secretOutputs.push(k);
       }
       await waitForRPCs();
-      return { stack, config, resources: [...recorded.values()], outputs, secretOutputs };
+      return { stack, config, resources: [...recorded.values()], outputs, secretOutputs, transforms: transformsByUrn };
     },
   };
 }

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import path from "node:path";
-import { runStack, one, ofType, stackValue, stackWith, REPO_ROOT, STACKS, type StackName } from "../support/pulumi-program.js";
+import { runStack, one, ofType, stackValue, stackWith, transformedOptions, REPO_ROOT, STACKS, type ProgramRun, type StackName } from "../support/pulumi-program.js";
+import { PROTECTED_TYPES } from "../../infra/protection.js";
 
 const DIGEST_REF = /^[^@\s]+@sha256:[0-9a-f]{64}$/;
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -216,19 +217,47 @@ describe("promotion by digest", () => {
 });
 
 describe("protection", () => {
-  it("prod protects the VPC, the cluster and their children; the app stays replaceable", async () => {
+  // Remote components protect a child through a transform (infra/protection.ts); run it as the engine would.
+  const protectsChild = (run: ProgramRun, component: string, childType: string) =>
+    transformedOptions(run.transforms.get(one(run, component).urn) ?? [], childType).protect === true;
+
+  it("prod protects the ElastiCache group and no component: protect on a component would pass to all its children", async () => {
     const run = await runStack("prod");
-    for (const type of ["inference-platform:infra:Network", "awsx:ec2:Vpc", "inference-platform:infra:Cluster", "eks:index:Cluster"]) {
-      assert.equal(one(run, type).opts.protect, true, `${type} protected`);
-    }
+    assert.deepEqual(run.resources.filter((r) => r.opts.protect).map((r) => r.type), ["aws:elasticache/replicationGroup:ReplicationGroup"]);
     assert.equal(appDeployment(run).opts.protect, false);
+  });
+
+  it("prod protects the EKS cluster inside the eks component, and none of its roles, access entries or providers", async () => {
+    const run = await runStack("prod");
+    assert.equal(protectsChild(run, "eks:index:Cluster", "aws:eks/cluster:Cluster"), true);
+    for (const type of ["aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:ec2/securityGroup:SecurityGroup", "pulumi:providers:kubernetes"]) {
+      assert.equal(protectsChild(run, "eks:index:Cluster", type), false, type);
+    }
     assert.equal(one(run, "eks:index:Cluster").inputs.deletionProtection, true);
   });
 
+  it("prod protects the VPC inside the awsx component, and none of its subnets, routes or gateways", async () => {
+    const run = await runStack("prod");
+    assert.equal(protectsChild(run, "awsx:ec2:Vpc", "aws:ec2/vpc:Vpc"), true);
+    for (const type of ["aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/route:Route", "aws:ec2/natGateway:NatGateway", "aws:ec2/eip:Eip", "aws:ec2/internetGateway:InternetGateway"]) {
+      assert.equal(protectsChild(run, "awsx:ec2:Vpc", type), false, type);
+    }
+  });
+
+  it("the building stack with protect on protects its image repository only, not the build cache, policies or rules", async () => {
+    const run = await runStack(stackWith("dev", { protect: true }));
+    const repos = ofType(run, "aws:ecr/repository:Repository");
+    assert.deepEqual(repos.filter((r) => r.opts.protect).map((r) => r.inputs.name), ["inference-platform-dev"]);
+    assert.deepEqual(ofType(run, "inference-platform:infra:Registry").map((r) => r.opts.protect), [false]);
+    assert.deepEqual(ofType(run, "aws:ecr/lifecyclePolicy:LifecyclePolicy").filter((r) => r.opts.protect), []);
+  });
+
   for (const stack of ["local", "dev", "staging"] as const) {
-    it(`${stack} protects nothing`, async () => {
+    it(`${stack} protects nothing, directly or through a transform`, async () => {
       const run = await runStack(stack);
       assert.deepEqual(run.resources.filter((r) => r.opts.protect).map((r) => r.type), []);
+      const viaTransforms = run.resources.flatMap((r) => PROTECTED_TYPES.filter((t) => transformedOptions(run.transforms.get(r.urn) ?? [], t).protect));
+      assert.deepEqual(viaTransforms, []);
     });
   }
 });

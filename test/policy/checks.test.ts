@@ -151,10 +151,27 @@ describe("node-groups-in-private-subnets", () => {
 });
 
 describe("stateful-protected", () => {
-  it("reports unprotected stateful resources and ignores the rest", () => {
-    assert.deepEqual(checks.statefulProtected({ type: "aws:ecr/repository:Repository", name: "repo", protect: true, props: {} }), []);
-    assert.match(checks.statefulProtected({ type: "aws:elasticache/replicationGroup:ReplicationGroup", name: "cache", protect: false, props: {} })[0]!, /must be protected/);
-    assert.deepEqual(checks.statefulProtected({ type: "kubernetes:apps/v1:Deployment", name: "app", protect: false, props: {} }), []);
+  const subject = (type: string, protect: boolean, props: Record<string, unknown> = {}): Subject => ({ type, name: "x", protect, props });
+  it("reports each unprotected stateful type: the cache, the image repository, the EKS cluster, the VPC", () => {
+    for (const type of ["aws:elasticache/replicationGroup:ReplicationGroup", "aws:ecr/repository:Repository", "aws:eks/cluster:Cluster", "aws:ec2/vpc:Vpc"]) {
+      assert.deepEqual(checks.statefulProtected(subject(type, true)), [], type);
+      assert.deepEqual(checks.statefulProtected(subject(type, false)), [`${type} x is stateful and must be protected (resource option protect: true)`]);
+    }
+  });
+  it("lets an ECR repository that declares its images disposable (forceDelete: a build cache) go unprotected", () => {
+    assert.deepEqual(checks.statefulProtected(subject("aws:ecr/repository:Repository", false, { forceDelete: true })), []);
+    assert.equal(checks.statefulProtected(subject("aws:ecr/repository:Repository", false, { forceDelete: false })).length, 1);
+  });
+  it("ignores what holds no data: subnets, roles, access entries, workloads", () => {
+    for (const type of ["aws:ec2/subnet:Subnet", "aws:iam/role:Role", "aws:eks/accessEntry:AccessEntry", "kubernetes:apps/v1:Deployment"]) {
+      assert.deepEqual(checks.statefulProtected(subject(type, false)), [], type);
+    }
+  });
+  it("reports a protected component, whose protect every child would inherit", () => {
+    for (const type of ["eks:index:Cluster", "awsx:ec2:Vpc", "inference-platform:infra:Cluster"]) {
+      assert.match(checks.statefulProtected(subject(type, true))[0]!, /is a component: protect would pass to all its children/, type);
+      assert.deepEqual(checks.statefulProtected(subject(type, false)), [], type);
+    }
   });
 });
 

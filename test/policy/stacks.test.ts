@@ -6,7 +6,7 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import type { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { policies } from "../../policy/policies.js";
-import { REPO_ROOT, runStack, stackWith, STACKS, type ProgramRun, type RecordedResource } from "../support/pulumi-program.js";
+import { REPO_ROOT, runStack, stackWith, transformedOptions, STACKS, type ProgramRun, type RecordedResource } from "../support/pulumi-program.js";
 
 type Policy = (typeof policies)[number];
 const POLICY_NAMES = policies.map((p) => p.name);
@@ -183,9 +183,30 @@ describe("each policy fails a deliberately broken variant", () => {
 
   it("stateful-protected: the prod stack file with protect: false", async () => {
     const run = await runStack(stackWith("prod", { protect: false }));
-    const found = (await violations(policy("stateful-protected"), run.resources)).join("\n");
-    assert.match(found, /eks:index:Cluster cluster is stateful and must be protected/);
-    assert.match(found, /aws:elasticache\/replicationGroup:ReplicationGroup \S+ is stateful/);
+    const found = await violations(policy("stateful-protected"), run.resources);
+    assert.equal(found.length, 1, found.join("\n"));
+    assert.match(found[0]!, /aws:elasticache\/replicationGroup:ReplicationGroup \S+ is stateful/);
+  });
+
+  // The engine hands the pack the children of remote components (eks, awsx) with the options their
+  // transforms give; the mocks never see those children, so they are built here from the recorded transforms.
+  for (const [component, child] of [["eks:index:Cluster", "aws:eks/cluster:Cluster"], ["awsx:ec2:Vpc", "aws:ec2/vpc:Vpc"]] as const) {
+    it(`stateful-protected: the ${child} inside ${component}, protected in prod and refused with protect: false`, async () => {
+      for (const [run, refused] of [[await runStack("prod"), 0], [await runStack(stackWith("prod", { protect: false })), 1]] as const) {
+        const parent = find(run.resources, component);
+        const protect = transformedOptions(run.transforms.get(parent.urn) ?? [], child).protect === true;
+        const inner = { ...parent, type: child, urn: `${parent.urn}$${child}`, opts: { ...parent.opts, protect } };
+        assert.equal((await violations(policy("stateful-protected"), [inner])).length, refused, `${run.stack} protect=${protect}`);
+      }
+    });
+  }
+
+  it("stateful-protected: protect set on a component again (every child would inherit it)", async () => {
+    const resources = await prod();
+    find(resources, "inference-platform:infra:Cluster").opts.protect = true;
+    assert.deepEqual(await violations(policy("stateful-protected"), resources), [
+      "inference-platform:infra:Cluster cluster is a component: protect would pass to all its children; protect its stateful resources instead (transforms)",
+    ]);
   });
 
   it("load-balancer-tls: the prod stack file without a certificate", async () => {

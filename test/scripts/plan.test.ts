@@ -18,7 +18,7 @@ describe("npm run plan", () => {
   it("prints prod's resource tree and a monthly cost range", async () => {
     const { stdout } = await plan("prod");
     assert.match(stdout, /^Stack prod: \d+ resources/);
-    assert.match(stdout, /^ {2}eks:index:Cluster {2}cluster \[protected\] {2}name=inference-prod/m);
+    assert.match(stdout, /^ {2}eks:index:Cluster {2}cluster \[protects aws:eks\/cluster:Cluster\] {2}name=inference-prod/m);
     assert.match(stdout, /kubernetes:karpenter\.sh\/v1:NodePool {2}gpu-l4 {2}families=g6 gpus\/node=1 capacity=on-demand/);
     assert.match(stdout, /Estimated monthly cost, USD \(us-east-1 prices of \d{4}-\d{2}-\d{2}; approximate\)/);
     const total = /^ {2}total +([\d,.]+) +([\d,.]+)/m.exec(stdout);

@@ -2,7 +2,7 @@
 // Named stacks are run once per test process and shared by the specs in it.
 import { readStackValues, runProgram, stackFile, type ProgramRun, type RecordedResource, type StackName, type StackSource } from "../../scripts/lib/mock-program.js";
 
-export { readStackValues, STACKS, REPO_ROOT, MOCK_ACCOUNT, stackFile, type ProgramRun, type RecordedResource, type StackName } from "../../scripts/lib/mock-program.js";
+export { readStackValues, STACKS, REPO_ROOT, MOCK_ACCOUNT, stackFile, transformedOptions, type ProgramRun, type RecordedResource, type StackName } from "../../scripts/lib/mock-program.js";
 
 const runs = new Map<StackName, Promise<ProgramRun>>();
 let queue: Promise<unknown> = Promise.resolve();
