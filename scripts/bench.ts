@@ -19,7 +19,7 @@ import { freePort } from "./lib/free-port.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { runCli } from "./lib/cli-args.js";
 import { BENCH } from "./bench/cli.js";
-import { benchDuration, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
+import { benchDuration, benchSections, fmt, formatTable, formatTarget, meanBatchSize, meanComputeMs, sampleValue, type Target } from "./bench/report.js";
 import { pino } from "pino";
 import { cpuCount } from "../app/src/cluster/cpus.js";
 import { openSession } from "../app/src/core/session.js";
@@ -97,12 +97,14 @@ async function serverRuns(
 }
 
 async function main(): Promise<void> {
+  const sections = benchSections(process.env.BENCH_SECTIONS);
   const tmp = mkdtempSync(path.join(os.tmpdir(), "inference-bench-"));
   let session: ModelSession | undefined;
   try {
     log(`inference-platform benchmark — ${new Date().toISOString()}, node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "?"}), load average ${os.loadavg()[0]!.toFixed(1)}, ${seconds} s per load run`);
     log(`model: synthetic MLP ${JSON.stringify(MLP)}, limits ${JSON.stringify(MODEL_LIMITS)}`);
     const threads = benchThreads();
+    log(`sections: ${[...sections].join(", ")} (BENCH_SECTIONS)`);
     log(`onnxruntime threads (server and raw alike; 0 = onnxruntime's default): ORT_INTRA_OP_THREADS=${threads.intraOpThreads}, ORT_INTER_OP_THREADS=${threads.interOpThreads}`);
     const main = compileApp(tmp);
     const repo = path.join(tmp, "models");
@@ -114,6 +116,27 @@ async function main(): Promise<void> {
     const bodies = rows.map(jsonBody);
     session = await openBenchSession(modelFile);
 
+    const targets: Target[] = [];
+    let mlp: Awaited<ReturnType<typeof mlpSection>> | undefined;
+    if (sections.has("mlp")) {
+      mlp = await mlpSection(main, repo, rows, bodies, session);
+      targets.push(...mlp.targets);
+    }
+    if (sections.has("overload")) {
+      log();
+      targets.push(...(await overloadSection(main, path.join(REPO_ROOT, "app/models"), { repository: repo, model: MODEL, bodies }, seconds, log)));
+    }
+    log();
+    for (const target of targets) log(formatTarget(target));
+    if (sections.has("light")) await lightSection(main, threads, mlp);
+  } finally {
+    await session?.release();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** MLP rows: start to ready, batching off and on at 1/16/64 connections, binary, gRPC, cache hits, the bare endpoint. */
+async function mlpSection(main: string, repo: string, rows: number[][], bodies: string[], session: ModelSession): Promise<{ off: ServerRun[]; on: ServerRun[]; targets: Target[] }> {
     // Start to ready, with the bundled model repository (what the image ships).
     const readyTimes: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -197,17 +220,16 @@ async function main(): Promise<void> {
 
     const on64 = on.at(-1)!;
     const off64 = off.at(-1)!;
-    const targets: Target[] = [
+    return { off, on, targets: [
       { label: `server vs raw ORT at equal batch (batching on, 64 connections, batch ${on64.raw.batchSize})`, ratio: on64.requestsPerSecond / on64.raw.samplesPerSecond, goal: 0.85, direction: ">=", unit: "%" },
       { label: "batching on vs off at 64 connections", ratio: on64.requestsPerSecond / off64.requestsPerSecond, goal: 4, direction: ">=", unit: "x" },
       { label: "cache hits vs bare Express endpoint", ratio: hitRun.requestsPerSecond / bareRun.requestsPerSecond, goal: 0.6, direction: ">=", unit: "%" },
       { label: "start to ready (bundled models, median of 3)", ratio: readyMs / 1000, goal: 1.5, direction: "<=", unit: "s" },
-    ];
-    log();
-    targets.push(...(await overloadSection(main, path.join(REPO_ROOT, "app/models"), { repository: repo, model: MODEL, bodies }, seconds, log)));
-    log();
-    for (const target of targets) log(formatTarget(target));
+    ] };
+}
 
+/** The bundled light model beside the bare endpoint and raw onnxruntime; with the MLP's rows, the chart. */
+async function lightSection(main: string, threads: ReturnType<typeof benchThreads>, mlp: { off: ServerRun[]; on: ServerRun[] } | undefined): Promise<void> {
     log();
     log(`light model: the bundled ${LIGHT_MODEL} (app/models), distinct texts of up to 200 characters, cache off`);
     const light = await lightModelRuns(
@@ -226,13 +248,11 @@ async function main(): Promise<void> {
     const targetsLight = lightTargets(light);
     log();
     for (const target of targetsLight) log(formatTarget(target));
+    // The chart puts the light model beside the MLP: only a run of both draws it.
+    if (!mlp) return;
     const chartFile = process.env.BENCH_CHART ?? path.join(REPO_ROOT, "docs/bench.svg");
-    writeFileSync(chartFile, benchChart(chartPanels(light, off, on), `npm run bench, ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the end`));
+    writeFileSync(chartFile, benchChart(chartPanels(light, mlp.off, mlp.on), `npm run bench, ${new Date().toISOString().slice(0, 16)} UTC, ${os.cpus().length} CPUs, load average ${os.loadavg()[0]!.toFixed(1)} at the end`));
     log(`chart: ${path.relative(process.cwd(), chartFile)}`);
-  } finally {
-    await session?.release();
-    rmSync(tmp, { recursive: true, force: true });
-  }
 }
 
 await runCli(BENCH, process.argv.slice(2), main);

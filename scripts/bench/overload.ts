@@ -42,7 +42,12 @@ export interface OverloadResult {
   workload: string;
   capacity: ClosedLoopRun;
   overloads: (ClosedLoopRun & { factor: number })[];
+  /** Peak RSS of the largest of the server's processes: each process bounds its own admitted requests. */
   peakRssBytes: number;
+  /** Sum of the peaks over the primary and its WORKERS: an upper bound of the pod's peak. */
+  totalPeakRssBytes: number;
+  /** How many processes the server ran. */
+  processes: number;
   loadAverage: number;
 }
 
@@ -111,7 +116,9 @@ export async function overloadRuns(main: string, workload: OverloadWorkload, sec
       report(run, `${factor}x`);
       overloads.push({ ...run, factor });
     }
-    return { workload: workload.label, capacity, overloads, peakRssBytes: server.peakRss(), loadAverage };
+    const processes = server.processes();
+    const peaks = processes.map((p) => p.peakRss);
+    return { workload: workload.label, capacity, overloads, peakRssBytes: Math.max(...peaks), totalPeakRssBytes: peaks.reduce((a, b) => a + b, 0), processes: peaks.length, loadAverage };
   } finally {
     await server.stop();
   }
@@ -120,7 +127,7 @@ export async function overloadRuns(main: string, workload: OverloadWorkload, sec
 export function overloadTable(results: readonly OverloadResult[]): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   return formatTable(
-    ["overload", "conns", "ok/s", "of capacity", "p99 ok", "503 share", "other failures", "peak RSS", "load avg"],
+    ["overload", "conns", "ok/s", "of capacity", "p99 ok", "503 share", "other failures", "peak RSS: largest / all (processes)", "load avg"],
     results.flatMap((r) =>
       [{ ...r.capacity, factor: 1 }, ...r.overloads].map((run) => [
         run.factor === 1 ? `${r.workload}, capacity` : `${r.workload}, ${run.factor}x`,
@@ -130,7 +137,7 @@ export function overloadTable(results: readonly OverloadResult[]): string {
         fmt.ms(run.p99OkMs),
         pct(run.shedShare),
         String(run.otherFailures),
-        run.factor === 1 ? fmt.mib(r.peakRssBytes) : "",
+        run.factor === 1 ? `${fmt.mib(r.peakRssBytes)} / ${fmt.mib(r.totalPeakRssBytes)} (${r.processes})` : "",
         run.factor === 1 ? r.loadAverage.toFixed(1) : "",
       ]),
     ),
@@ -148,7 +155,7 @@ export function overloadTargets(results: readonly OverloadResult[]): Target[] {
         unit: "%",
       }),
     ),
-    { label: `peak RSS under overload (${r.workload}) vs 400 MiB`, ratio: r.peakRssBytes / RSS_GOAL_BYTES, goal: 1, direction: "<=", unit: "%" },
+    { label: `peak RSS under overload, largest of ${r.processes} processes (${r.workload}) vs 400 MiB`, ratio: r.peakRssBytes / RSS_GOAL_BYTES, goal: 1, direction: "<=", unit: "%" },
   ]);
 }
 

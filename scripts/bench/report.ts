@@ -11,6 +11,21 @@ export function benchDuration(raw: string | undefined): number {
   return seconds;
 }
 
+/** The parts of the bench, in the order they run. */
+export const BENCH_SECTIONS = ["mlp", "overload", "light"] as const;
+export type BenchSection = (typeof BENCH_SECTIONS)[number];
+
+/** Which sections to run, from BENCH_SECTIONS (comma-separated; default all): for iterating on one part. */
+export function benchSections(raw: string | undefined): Set<BenchSection> {
+  if (raw === undefined || raw.trim() === "") return new Set(BENCH_SECTIONS);
+  const names = raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  const unknown = names.filter((n) => !(BENCH_SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(`BENCH_SECTIONS must be a comma-separated list of ${BENCH_SECTIONS.join(", ")}; got ${JSON.stringify(raw)}`);
+  }
+  return new Set(names as BenchSection[]);
+}
+
 /** Value of one sample (name plus exact label set, as printed) in Prometheus text; 0 when absent. */
 export function sampleValue(metricsText: string, sample: string): number {
   for (const line of metricsText.split("\n")) {

@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
   benchDuration,
+  benchSections,
   formatTable,
   formatTarget,
   meanBatchSize,
@@ -18,6 +19,14 @@ describe("bench settings", () => {
     assert.equal(benchDuration("2.5"), 2.5);
     for (const bad of ["0", "-1", "abc", "121", "Infinity"]) {
       assert.throws(() => benchDuration(bad), new RegExp(`BENCH_DURATION must be a number of seconds > 0 and <= 120, got "${bad}"`));
+    }
+  });
+
+  it("BENCH_SECTIONS picks sections by name (default all) and names the allowed ones when wrong", () => {
+    assert.deepEqual([...benchSections(undefined)], ["mlp", "overload", "light"]);
+    assert.deepEqual([...benchSections(" light, overload ")], ["light", "overload"]);
+    for (const bad of ["lite", ",", "mlp,gpu"]) {
+      assert.throws(() => benchSections(bad), /BENCH_SECTIONS must be a comma-separated list of mlp, overload, light/);
     }
   });
 });
