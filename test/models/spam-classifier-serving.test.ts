@@ -36,6 +36,8 @@ test("docs/model.md's curl example returns the response the docs show", async ()
 
     // the per-model limits from app/models/spam-classifier/config.json are in force
     assert.deepEqual(server.repository.version("spam-classifier").limits, { maxBatchSize: 8, maxQueueDelayMs: 0, maxQueueSize: 512 });
+    // a light model: its batches run on the event loop, without a thread hand-off
+    assert.equal(server.repository.version("spam-classifier").executor, "event-loop");
   } finally {
     await server.close();
   }

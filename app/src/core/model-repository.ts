@@ -14,7 +14,7 @@ import { ModelRunner } from "./model-runner.js";
 import { VersionStatistics } from "./statistics.js";
 import { convertElements } from "../protocol/json.js";
 import { type Tensor, type TensorSpec } from "../protocol/tensor.js";
-import { openSession, type ModelSession, type SessionOptions } from "./session.js";
+import { EXECUTORS, openSession, type Executor, type ModelSession, type SessionOptions } from "./session.js";
 
 /** `<name>/config.json`: per-model overrides of the server-wide batching defaults. Unknown keys are an error. */
 export const modelConfigSchema = z
@@ -35,6 +35,11 @@ export const modelConfigSchema = z
      * one label per line by class index (Triton's label_filename). Used by the classification extension.
      */
     labels: z.record(z.string(), z.string().regex(/^[^/\\]+$/, "a file name in the model's directory")).optional(),
+    /**
+     * Where runs execute (session.ts): "worker-thread" (default) or "event-loop" for a light
+     * model whose batch costs less than the hand-off to a thread (well under a millisecond).
+     */
+    executor: z.enum(EXECUTORS).optional(),
   })
   .strict();
 
@@ -52,6 +57,8 @@ export interface ModelVersion {
   readonly limits: BatchingLimits;
   /** This model's config.json allows stacking requests (the server-wide BATCHING still applies). */
   readonly batching: boolean;
+  /** Where its runs execute (config.json `executor`). */
+  readonly executor: Executor;
   /** Class labels per output (config.json `labels`), for the classification extension. */
   readonly labels: ReadonlyMap<string, { file: string; labels: readonly string[] }>;
   readonly statistics: VersionStatistics;
@@ -104,7 +111,7 @@ async function readModelConfig(dir: string): Promise<ModelConfig> {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const where = issue.path.length > 0 ? issue.path.join(".") : "config";
-    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1, batching true/false, labels {output: file})`);
+    throw new Error(`${file}: ${where}: ${issue.message} (allowed keys: maxBatchSize >= 1, maxQueueDelayMs >= 0, maxQueueSize >= 1, batching true/false, labels {output: file}, executor ${EXECUTORS.join("/")})`);
   }
   return result.data;
 }
@@ -155,7 +162,7 @@ export class ModelRepository {
         entries.push({ name, versions: [], error: (err as Error).message });
         continue;
       }
-      const { batching = true, labels: labelFiles = {}, ...overrides } = config;
+      const { batching = true, labels: labelFiles = {}, executor = "worker-thread", ...overrides } = config;
       const limits = { ...defaults, ...overrides };
       let labels: Map<string, { file: string; labels: string[] }>;
       try {
@@ -167,7 +174,7 @@ export class ModelRepository {
       const versions: ModelVersion[] = [];
       for (const version of await readdir(dir)) {
         if (!VERSION_PATTERN.test(version) || !(await isDirectory(path.join(dir, version)))) continue;
-        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, batching, labels, statistics: new VersionStatistics(), state: "loading" });
+        versions.push({ name, version, file: path.join(dir, version, MODEL_FILE), limits, batching, executor, labels, statistics: new VersionStatistics(), state: "loading" });
       }
       versions.sort((a, b) => Number(a.version) - Number(b.version));
       entries.push(
@@ -201,7 +208,7 @@ export class ModelRepository {
     const log = this.logger.child({ model: v.name, version: v.version });
     const started = Date.now();
     try {
-      const session = await openSession(v.file, options, log);
+      const session = await openSession(v.file, options, log, v.executor);
       v.session = session;
       const unknown = [...v.labels.keys()].find((output) => !session.outputs.some((o) => o.name === output));
       if (unknown !== undefined) throw new Error(`config.json labels names output "${unknown}", which the model does not have; outputs: ${session.outputs.map((o) => o.name).join(", ")}`);

@@ -1,19 +1,26 @@
-// The onnxruntime boundary: each model version runs in a worker thread of its own
-// (session-worker.ts) on the configured execution provider; CUDA falls back to CPU
-// with a warning. This side exposes the model's declared tensors and an async run().
+// The onnxruntime boundary: each model version runs on the configured execution provider
+// (CUDA falls back to CPU with a warning), on one of two executors:
+// - "worker-thread" (default): a thread of its own (session-worker.ts), so that a batch that
+//   computes for milliseconds never holds up the event loop (probes, /metrics, deadlines);
+// - "event-loop": on the server's own thread, for light models whose batch takes less time
+//   than handing it to a thread and back (postMessage both ways, a wake-up of each thread:
+//   23 % of the main thread's time per request for the bundled classifier, docs/bench.md).
+//   onnxruntime-node runs a session synchronously on the calling thread (its backend.js
+//   calls the binding's run() inside a setImmediate), so the loop is busy for the whole batch.
+// This side exposes the model's declared tensors and an async run().
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Logger } from "pino";
 import type { ExecutionProvider } from "../config.js";
 import type { Tensor, TensorSpec } from "../protocol/tensor.js";
+import type { SessionOptions } from "./ort-session.js";
 
-export interface SessionOptions {
-  provider: ExecutionProvider;
-  /** 0 lets onnxruntime choose. */
-  intraOpThreads: number;
-  interOpThreads: number;
-}
+/** Where a model version's runs execute (model config.json `executor`). */
+export type Executor = "worker-thread" | "event-loop";
+export const EXECUTORS: readonly Executor[] = ["worker-thread", "event-loop"];
+
+export type { SessionOptions } from "./ort-session.js";
 
 export interface ModelSession {
   readonly inputs: TensorSpec[];
@@ -51,8 +58,33 @@ function startWorker(init: WorkerInit): Worker {
   return new Worker(entry, { workerData: init });
 }
 
-/** Opens a model file in its own worker thread; the returned session's `provider` says where it runs. */
-export async function openSession(file: string, options: SessionOptions, logger: Logger): Promise<ModelSession> {
+/** Opens a model file on the executor asked for (default a worker thread of its own); the returned session's `provider` says where it runs. */
+export async function openSession(file: string, options: SessionOptions, logger: Logger, executor: Executor = "worker-thread"): Promise<ModelSession> {
+  const session = executor === "event-loop" ? await openOnEventLoop(file, options) : await openInWorker(file, options);
+  if (session.fallback !== undefined) {
+    logger.warn({ model: file, err: session.fallback }, "CUDA execution provider not available; falling back to CPU");
+  }
+  return session;
+}
+
+type Opened = ModelSession & { fallback?: string };
+
+async function openOnEventLoop(file: string, options: SessionOptions): Promise<Opened> {
+  // Loaded only here: it hides Float16Array from this thread (see ort-float16.ts).
+  const { openOrtSession, runOrt } = await import("./ort-session.js");
+  const opened = await openOrtSession(file, options);
+  return {
+    inputs: opened.inputs,
+    outputs: opened.outputs,
+    provider: opened.provider,
+    ...(opened.fallback !== undefined ? { fallback: opened.fallback } : {}),
+    failure: undefined,
+    run: (feeds, outputNames) => runOrt(opened, feeds, outputNames),
+    release: () => opened.session.release(),
+  };
+}
+
+async function openInWorker(file: string, options: SessionOptions): Promise<Opened> {
   const { provider, intraOpThreads, interOpThreads } = options;
   const worker = startWorker({ file, options: { provider, intraOpThreads, interOpThreads } });
   const pending = new Map<number, { resolve(outputs: Tensor[]): void; reject(err: Error): void }>();
@@ -85,13 +117,11 @@ export async function openSession(file: string, options: SessionOptions, logger:
     await worker.terminate();
     throw err;
   }
-  if (info.fallback !== undefined) {
-    logger.warn({ model: file, err: info.fallback }, "CUDA execution provider not available; falling back to CPU");
-  }
   return {
     inputs: info.inputs,
     outputs: info.outputs,
     provider: info.provider,
+    ...(info.fallback !== undefined ? { fallback: info.fallback } : {}),
     get failure() {
       return broken;
     },

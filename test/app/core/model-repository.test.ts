@@ -2,6 +2,7 @@
 // not ready and are reported per model, and execution provider selection.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { pino } from "pino";
 import { createModelRepository } from "../../support/models.js";
 import { ModelRepository } from "../../../app/src/core/model-repository.js";
@@ -61,10 +62,43 @@ test("config.json overrides the server-wide limits for its model", async () => {
   }
 });
 
+/** OS threads of this process (Linux). */
+const threads = () => Number(/^Threads:\s+(\d+)$/m.exec(readFileSync("/proc/self/status", "utf8"))![1]);
+
+test("executor event-loop runs a model's sessions on the server's thread; the default gives each version a thread", { skip: process.platform !== "linux" && "reads /proc/self/status" }, async () => {
+  const onLoop = await createModelRepository({ models: ["adder"], configs: { adder: { executor: "event-loop" } } });
+  const inThreads = await createModelRepository({ models: ["adder"] });
+  const load = async (dir: string) => {
+    const r = await ModelRepository.scan(dir, DEFAULTS, pino({ level: "silent" }));
+    const before = threads();
+    // One intra-op and one inter-op thread: onnxruntime itself then starts no pool threads.
+    await r.loadAll({ provider: "cpu", intraOpThreads: 1, interOpThreads: 1, batching: true, metrics: createMetrics() });
+    return { r, added: threads() - before };
+  };
+  const loop = await load(onLoop.dir);
+  const threaded = await load(inThreads.dir);
+  try {
+    assert.equal(loop.r.version("adder").executor, "event-loop");
+    assert.equal(threaded.r.version("adder").executor, "worker-thread");
+    assert.equal(threaded.added - loop.added >= 2, true, `two versions in worker threads add a thread each: ${threaded.added} vs ${loop.added} on the event loop`);
+    // Same answers either way.
+    const x = { name: "x", datatype: "FP32" as const, shape: [1, 3], data: new Float32Array([1, 2, 3]) };
+    for (const version of ["1", "2"]) {
+      const [a] = await loop.r.version("adder", version).session!.run([x], ["y"]);
+      const [b] = await threaded.r.version("adder", version).session!.run([x], ["y"]);
+      assert.deepEqual(Array.from(a!.data as Float32Array), Array.from(b!.data as Float32Array));
+    }
+  } finally {
+    for (const { r } of [loop, threaded]) for (const v of r.models.flatMap((m) => m.versions)) await v.session?.release();
+    await onLoop.remove();
+    await inThreads.remove();
+  }
+});
+
 test("an invalid config.json fails its model with a message naming the file and the key", async () => {
   const repo = await createModelRepository({
-    models: ["adder", "lower", "multi"],
-    configs: { adder: { maxBatchSize: 0 }, lower: "{not json", multi: { maxBatchSise: 4 } },
+    models: ["adder", "lower", "multi", "fixed"],
+    configs: { adder: { maxBatchSize: 0 }, lower: "{not json", multi: { maxBatchSise: 4 }, fixed: { executor: "gpu-thread" } },
   });
   try {
     const r = await ModelRepository.scan(repo.dir, DEFAULTS, pino({ level: "silent" }));
@@ -72,6 +106,7 @@ test("an invalid config.json fails its model with a message naming the file and 
     assert.match(errors.adder!, /adder\/config\.json: maxBatchSize: .*>=1.*allowed keys/);
     assert.match(errors.lower!, /lower\/config\.json is not valid JSON/);
     assert.match(errors.multi!, /multi\/config\.json: .*maxBatchSise/);
+    assert.match(errors.fixed!, /fixed\/config\.json: executor: .*executor worker-thread\/event-loop/);
     assert.equal(r.ready, false);
   } finally {
     await repo.remove();
