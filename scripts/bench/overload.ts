@@ -44,6 +44,8 @@ export interface OverloadResult {
   overloads: (ClosedLoopRun & { factor: number })[];
   /** Peak RSS of the largest of the server's processes: each process bounds its own admitted requests. */
   peakRssBytes: number;
+  /** The same right after the capacity run: what the overload runs add to it is what overload costs in memory. */
+  capacityPeakRssBytes: number;
   /** Sum of the peaks over the primary and its WORKERS: an upper bound of the pod's peak. */
   totalPeakRssBytes: number;
   /** How many processes the server ran. */
@@ -108,6 +110,7 @@ export async function overloadRuns(main: string, workload: OverloadWorkload, sec
       );
     const capacity = await closedLoop(url, workload.bodies, CAPACITY_CONNECTIONS, seconds);
     report(capacity, "capacity");
+    const capacityPeakRssBytes = Math.max(...server.processes().map((p) => p.peakRss));
     const overloads: OverloadResult["overloads"] = [];
     for (const factor of OVERLOAD_FACTORS) {
       // Let the previous run's connections close and its admitted requests finish.
@@ -118,7 +121,7 @@ export async function overloadRuns(main: string, workload: OverloadWorkload, sec
     }
     const processes = server.processes();
     const peaks = processes.map((p) => p.peakRss);
-    return { workload: workload.label, capacity, overloads, peakRssBytes: Math.max(...peaks), totalPeakRssBytes: peaks.reduce((a, b) => a + b, 0), processes: peaks.length, loadAverage };
+    return { workload: workload.label, capacity, overloads, peakRssBytes: Math.max(...peaks), capacityPeakRssBytes, totalPeakRssBytes: peaks.reduce((a, b) => a + b, 0), processes: peaks.length, loadAverage };
   } finally {
     await server.stop();
   }
@@ -127,7 +130,7 @@ export async function overloadRuns(main: string, workload: OverloadWorkload, sec
 export function overloadTable(results: readonly OverloadResult[]): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   return formatTable(
-    ["overload", "conns", "ok/s", "of capacity", "p99 ok", "503 share", "other failures", "peak RSS: largest / all (processes)", "load avg"],
+    ["overload", "conns", "ok/s", "of capacity", "p99 ok", "503 share", "other failures", "peak RSS, largest process: capacity -> all runs / sum of all (processes)", "load avg"],
     results.flatMap((r) =>
       [{ ...r.capacity, factor: 1 }, ...r.overloads].map((run) => [
         run.factor === 1 ? `${r.workload}, capacity` : `${r.workload}, ${run.factor}x`,
@@ -137,7 +140,7 @@ export function overloadTable(results: readonly OverloadResult[]): string {
         fmt.ms(run.p99OkMs),
         pct(run.shedShare),
         String(run.otherFailures),
-        run.factor === 1 ? `${fmt.mib(r.peakRssBytes)} / ${fmt.mib(r.totalPeakRssBytes)} (${r.processes})` : "",
+        run.factor === 1 ? `${fmt.mib(r.capacityPeakRssBytes)} -> ${fmt.mib(r.peakRssBytes)} / ${fmt.mib(r.totalPeakRssBytes)} (${r.processes})` : "",
         run.factor === 1 ? r.loadAverage.toFixed(1) : "",
       ]),
     ),
