@@ -181,6 +181,8 @@ const LoadBalancer = obj({
     .optional(),
   internal: z.boolean(),
   nodePort: z.number().int().min(30000).max(32767),
+  /** Node port of the gRPC listener (type nodePort). */
+  grpcNodePort: z.number().int().min(30000).max(32767),
   allowedCidrs: z.array(cidr()).min(1),
   /** NLB target group health check (interval and thresholds); rollout timing is derived from it. */
   healthCheck: obj({
@@ -368,6 +370,10 @@ const Schema = obj({
     if (c.loadBalancer.certificateArn) issue(["loadBalancer", "certificateArn"], "TLS by ACM certificate needs AWS");
     if (c.loadBalancer.hostedZoneId) issue(["loadBalancer", "hostedZoneId"], "a Route 53 record needs AWS");
   }
+  // One Service cannot give two ports the same node port (the API server refuses it).
+  if (c.loadBalancer.grpcNodePort === c.loadBalancer.nodePort) {
+    issue(["loadBalancer", "grpcNodePort"], `must differ from loadBalancer.nodePort (${c.loadBalancer.nodePort}): one node port per listener`);
+  }
   // ref beside build: true redeploys an earlier release of a building stack (rollback) without rebuilding.
   if (c.image.build ? c.image.promoteFrom !== undefined : c.image.promoteFrom === undefined && c.image.ref === undefined) {
     issue(["image"], "set either build: true (dev, local) or promoteFrom / ref (staging, prod), not both or neither");
@@ -508,6 +514,7 @@ const COMMON_CLUSTER: DeepPartial<z.infer<typeof Cluster>> = {
 const COMMON_LB: DeepPartial<LoadBalancerConfig> = {
   internal: false,
   nodePort: 30080,
+  grpcNodePort: 30081,
   allowedCidrs: ["0.0.0.0/0"],
   healthCheck: { intervalSeconds: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
   // aws/containers-roadmap#2511 reports 3-4 minutes from pod ready to healthy target.

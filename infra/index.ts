@@ -19,7 +19,7 @@ import { WarmSpare } from "./cluster/warm-spare.js";
 import { Registry } from "./delivery/registry.js";
 import { AppImage } from "./delivery/app-image.js";
 import { AppNamespace } from "./serving/namespace.js";
-import { InferenceService } from "./serving/inference-service.js";
+import { GRPC_PORT, InferenceService } from "./serving/inference-service.js";
 import { LoadBalancer } from "./serving/load-balancer.js";
 import { rolloutTiming } from "./serving/rollout-timing.js";
 import { PublicHostname } from "./serving/public-hostname.js";
@@ -214,6 +214,7 @@ const loadBalancer = new LoadBalancer(
     ...(cfg.loadBalancer.certificateArn ? { certificateArn: cfg.loadBalancer.certificateArn } : {}),
     internal: cfg.loadBalancer.internal,
     nodePort: cfg.loadBalancer.nodePort,
+    grpcNodePort: cfg.loadBalancer.grpcNodePort,
     allowedCidrs: cfg.loadBalancer.allowedCidrs,
     healthCheck: cfg.loadBalancer.healthCheck,
     // The NLB keeps a leaving pod's connections until its preStop and drain are over.
@@ -230,6 +231,7 @@ const publicHostname = cfg.loadBalancer.hostname
         hostname: cfg.loadBalancer.hostname,
         target: loadBalancer.hostname,
         scheme: cfg.loadBalancer.certificateArn ? "https" : "http",
+        grpcPort: GRPC_PORT.number,
         ...(cfg.loadBalancer.hostedZoneId ? { hostedZoneId: cfg.loadBalancer.hostedZoneId } : {}),
       },
       awsProvider ? { providers: [awsProvider] } : {},
@@ -305,6 +307,8 @@ export const rolloutName = canary?.rolloutName;
 export const environment = cfg.environment;
 export const endpointUrl = publicHostname?.url ?? loadBalancer.endpointUrl;
 export const healthUrl = pulumi.interpolate`${endpointUrl}/v2/health/ready`;
+/** host:port of the gRPC front door (inference.GRPCInferenceService); TLS exactly when endpointUrl is https. */
+export const grpcEndpoint = publicHostname?.grpcEndpoint ?? loadBalancer.grpcEndpoint;
 export const loadBalancerHostname = loadBalancer.hostname;
 export const imageRef = image.imageRef;
 export const imageDigest = image.digest;

@@ -10,6 +10,15 @@ import { cpuCores } from "./quantity.js";
 
 /** The port the app listens on and the name by which Services and ServiceMonitors refer to it. */
 export const APP_PORT = { name: "http", number: 8080 } as const;
+/** The app's gRPC front door (GRPC_PORT; the app's own default is off), named for Services and the NLB's ssl-ports. */
+export const GRPC_PORT = { name: "grpc", number: 8081 } as const;
+/**
+ * Service appProtocol of the gRPC port: HTTP/2 with prior knowledge over cleartext, what grpc-js
+ * serves without TLS; a hint gateways and meshes read to speak HTTP/2 upstream.
+ * https://kubernetes.io/docs/concepts/services-networking/service/#application-protocol
+ * https://gateway-api.sigs.k8s.io/guides/backend-protocol/
+ */
+export const GRPC_APP_PROTOCOL = "kubernetes.io/h2c";
 export const HEALTH = { live: "/v2/health/live", ready: "/v2/health/ready", metrics: "/metrics" } as const;
 const AUTH_MOUNT = "/var/run/secrets/inference-auth";
 
@@ -48,9 +57,9 @@ export interface InferenceServiceArgs {
   authTokensSecret?: string;
   /** Further environment variables (default none). */
   extraEnv?: Record<string, pulumi.Input<string>>;
-  /** CIDRs allowed to reach the app port, e.g. the VPC for NLB targets (default none). */
+  /** CIDRs allowed to reach the app ports (HTTP and gRPC), e.g. the VPC for NLB targets (default none). */
   ingressCidrs?: string[];
-  /** Namespaces allowed to reach the app port, e.g. monitoring (default none; the own namespace always may). */
+  /** Namespaces allowed to reach the app ports (HTTP and gRPC), e.g. monitoring (default none; the own namespace always may). */
   ingressNamespaces?: pulumi.Input<string>[];
   /** UID/GID the container runs as; must match the image's USER (default 1000). */
   runAsUser?: number;
@@ -66,6 +75,8 @@ export class InferenceService extends pulumi.ComponentResource {
   public readonly selector: Record<string, string>;
   /** Name of the Service port that serves the app and /metrics. */
   public readonly metricsPortName = APP_PORT.name;
+  /** Name of the Service port of the gRPC front door. */
+  public readonly grpcPortName = GRPC_PORT.name;
   public readonly metricsPath = HEALTH.metrics;
 
   constructor(name: string, args: InferenceServiceArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -84,6 +95,7 @@ export class InferenceService extends pulumi.ComponentResource {
     const workers = args.gpu ? 1 : cores;
     const env: k8s.types.input.core.v1.EnvVar[] = [
       { name: "PORT", value: String(APP_PORT.number) },
+      { name: "GRPC_PORT", value: String(GRPC_PORT.number) },
       { name: "EXECUTION_PROVIDER", value: args.gpu ? "cuda" : "cpu" },
       { name: "WORKERS", value: String(workers) },
       { name: "ORT_INTRA_OP_THREADS", value: String(args.ortIntraOpThreads || Math.max(1, Math.floor(cores / workers))) },
@@ -158,13 +170,17 @@ export class InferenceService extends pulumi.ComponentResource {
                   name: "server",
                   image: args.image,
                   imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: APP_PORT.name, containerPort: APP_PORT.number, protocol: "TCP" }],
+                  ports: [
+                    { name: APP_PORT.name, containerPort: APP_PORT.number, protocol: "TCP" },
+                    { name: GRPC_PORT.name, containerPort: GRPC_PORT.number, protocol: "TCP" },
+                  ],
                   env,
                   resources: {
                     requests: { cpu: args.cpu, memory: args.memory, ...gpus },
                     limits: { memory: args.memory, ...gpus },
                   },
-                  // Model load and CUDA start-up may take minutes; liveness waits for it.
+                  // Model load and CUDA start-up may take minutes; liveness waits for it. All probes use
+                  // HTTP: both front doors share one readiness (app/src/app.ts), REST answers it.
                   startupProbe: probe(HEALTH.live, 5, 60),
                   readinessProbe: probe(HEALTH.ready, 5, 2),
                   livenessProbe: probe(HEALTH.live, 10, 3),
@@ -200,7 +216,10 @@ export class InferenceService extends pulumi.ComponentResource {
         spec: {
           type: "ClusterIP",
           selector,
-          ports: [{ name: APP_PORT.name, port: 80, targetPort: APP_PORT.name, protocol: "TCP" }],
+          ports: [
+            { name: APP_PORT.name, port: 80, targetPort: APP_PORT.name, protocol: "TCP" },
+            { name: GRPC_PORT.name, port: GRPC_PORT.number, targetPort: GRPC_PORT.name, protocol: "TCP", appProtocol: GRPC_APP_PROTOCOL },
+          ],
         },
       },
       { parent: this },
@@ -212,7 +231,8 @@ export class InferenceService extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const port = [{ port: APP_PORT.number, protocol: "TCP" }];
+    // Whoever may call REST may call gRPC: both front doors, on every rule.
+    const port = [APP_PORT, GRPC_PORT].map((p) => ({ port: p.number, protocol: "TCP" }));
     new k8s.networking.v1.NetworkPolicy(
       name,
       {

@@ -2,9 +2,12 @@
 // provisioned by EKS Auto Mode's load balancer controller, targeting pod IPs,
 // health-checking the app's readiness endpoint and terminating TLS with an ACM
 // certificate when one is configured; locally a NodePort or LoadBalancer Service.
+// Two listeners, one per front door: REST (80, or 443 with TLS) and gRPC (8081, TLS too when
+// REST has it); both target groups check the pods' HTTP readiness.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { APP_PORT, HEALTH } from "./inference-service.js";
+import { APP_ALPN_POLICY } from "./alpn.js";
+import { APP_PORT, GRPC_PORT, HEALTH } from "./inference-service.js";
 import type { NlbHealthCheck } from "./rollout-timing.js";
 
 const ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer";
@@ -22,6 +25,8 @@ export interface LoadBalancerArgs {
   internal?: boolean;
   /** Node port for type "nodePort" (default 30080). */
   nodePort?: number;
+  /** Node port of the gRPC listener for type "nodePort" (default 30081). */
+  grpcNodePort?: number;
   /** Client CIDRs allowed in (default ["0.0.0.0/0"]). */
   allowedCidrs?: string[];
   /** Seconds the NLB keeps a deregistering target's connections open: the pod's preStop plus its drain (default 10). */
@@ -33,6 +38,8 @@ export interface LoadBalancerArgs {
 export class LoadBalancer extends pulumi.ComponentResource {
   /** URL clients use, e.g. https://xyz.elb.us-east-1.amazonaws.com */
   public readonly endpointUrl: pulumi.Output<string>;
+  /** host:port of the gRPC listener; TLS exactly when endpointUrl is https. */
+  public readonly grpcEndpoint: pulumi.Output<string>;
   public readonly hostname: pulumi.Output<string>;
 
   constructor(name: string, args: LoadBalancerArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -47,7 +54,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
             [`${ANNOTATION}-scheme`]: args.internal ? "internal" : "internet-facing",
             [`${ANNOTATION}-nlb-target-type`]: "ip",
             [`${ANNOTATION}-healthcheck-protocol`]: "HTTP",
-            [`${ANNOTATION}-healthcheck-port`]: "traffic-port",
+            // The pod's REST port for both target groups: an HTTP/1.1 check on the gRPC port (HTTP/2
+            // only) would always fail, and one readiness serves both doors. The port may be a number
+            // instead of traffic-port (AWS Load Balancer Controller, Service annotations, healthcheck-port:
+            // https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/#healthcheck-port;
+            // supported by EKS Auto Mode: https://docs.aws.amazon.com/eks/latest/userguide/auto-configure-nlb.html).
+            [`${ANNOTATION}-healthcheck-port`]: String(APP_PORT.number),
             [`${ANNOTATION}-healthcheck-path`]: HEALTH.ready,
             [`${ANNOTATION}-healthcheck-interval`]: String(hc.intervalSeconds),
             [`${ANNOTATION}-healthcheck-healthy-threshold`]: String(hc.healthyThreshold),
@@ -56,8 +68,11 @@ export class LoadBalancer extends pulumi.ComponentResource {
             ...(tls
               ? {
                   [`${ANNOTATION}-ssl-cert`]: args.certificateArn as string,
-                  [`${ANNOTATION}-ssl-ports`]: scheme,
+                  // Port names: TLS listeners for both doors (the annotation's port list, same docs, #ssl-ports).
+                  [`${ANNOTATION}-ssl-ports`]: `${scheme},${GRPC_PORT.name}`,
                   [`${ANNOTATION}-ssl-negotiation-policy`]: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                  // gRPC clients need h2 negotiated, REST clients http/1.1 (alpn.ts).
+                  [`${ANNOTATION}-alpn-policy`]: APP_ALPN_POLICY,
                 }
               : {}),
           }
@@ -80,6 +95,13 @@ export class LoadBalancer extends pulumi.ComponentResource {
               protocol: "TCP",
               ...(args.type === "nodePort" ? { nodePort: args.nodePort ?? 30080 } : {}),
             },
+            {
+              name: GRPC_PORT.name,
+              port: GRPC_PORT.number,
+              targetPort: GRPC_PORT.name,
+              protocol: "TCP",
+              ...(args.type === "nodePort" ? { nodePort: args.grpcNodePort ?? 30081 } : {}),
+            },
           ],
         },
       },
@@ -88,10 +110,12 @@ export class LoadBalancer extends pulumi.ComponentResource {
     if (args.type === "nodePort") {
       this.hostname = pulumi.output("localhost");
       this.endpointUrl = pulumi.output(`http://localhost:${args.nodePort ?? 30080}`);
+      this.grpcEndpoint = pulumi.output(`localhost:${args.grpcNodePort ?? 30081}`);
     } else {
       this.hostname = service.status.loadBalancer.ingress.apply((ing) => ing?.[0]?.hostname ?? ing?.[0]?.ip ?? "");
       this.endpointUrl = pulumi.interpolate`${scheme}://${this.hostname}`;
+      this.grpcEndpoint = pulumi.interpolate`${this.hostname}:${GRPC_PORT.number}`;
     }
-    this.registerOutputs({ endpointUrl: this.endpointUrl });
+    this.registerOutputs({ endpointUrl: this.endpointUrl, grpcEndpoint: this.grpcEndpoint });
   }
 }

@@ -15,6 +15,8 @@ export interface PublicHostnameArgs {
   target: pulumi.Input<string>;
   /** URL scheme clients use: https with a certificate (required). */
   scheme: "http" | "https";
+  /** Port of the load balancer's gRPC listener (required). */
+  grpcPort: number;
   /** Route 53 hosted zone to create the record in (default none: the record is managed elsewhere). */
   hostedZoneId?: string;
   /** Record TTL in seconds: short, so a replaced load balancer is found quickly (default 60). */
@@ -29,6 +31,8 @@ export function publicUrl(scheme: "http" | "https", hostname: string): string {
 export class PublicHostname extends pulumi.ComponentResource {
   /** `<scheme>://<hostname>`: the endpoint clients, CI and the smoke test call. */
   public readonly url: pulumi.Output<string>;
+  /** `<hostname>:<grpcPort>`: where gRPC clients connect, with TLS when the scheme is https. */
+  public readonly grpcEndpoint: pulumi.Output<string>;
 
   constructor(name: string, args: PublicHostnameArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:PublicHostname", name, {}, opts);
@@ -40,6 +44,7 @@ export class PublicHostname extends pulumi.ComponentResource {
       );
     }
     this.url = pulumi.output(publicUrl(args.scheme, args.hostname));
-    this.registerOutputs({ url: this.url });
+    this.grpcEndpoint = pulumi.output(`${args.hostname}:${args.grpcPort}`);
+    this.registerOutputs({ url: this.url, grpcEndpoint: this.grpcEndpoint });
   }
 }

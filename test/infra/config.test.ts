@@ -44,6 +44,8 @@ const BAD: [string, StackName, Record<string, unknown>, RegExp][] = [
   ["a memory unit on the CPU request", "dev", { app: { ...stackValue("dev", "app"), cpu: "4Gi" } }, /app\.cpu: must be a CPU quantity in cores or millicores such as 2, 1\.5, 500m \(got "4Gi"\)/],
   ["a bad memory quantity", "dev", { app: { ...stackValue("dev", "app"), memory: "lots" } }, /app\.memory: must be a Kubernetes quantity .* \(got "lots"\)/],
   ["GPU pools in the local stack", "local", { gpuPools: [devPool()] }, /gpuPools: the local stack runs on CPU only/],
+  ["the gRPC node port on the REST one", "local", { loadBalancer: { ...stackValue("local", "loadBalancer"), grpcNodePort: 30080 } }, /loadBalancer\.grpcNodePort: must differ from loadBalancer\.nodePort \(30080\): one node port per listener/],
+  ["a gRPC node port outside the node port range", "local", { loadBalancer: { ...stackValue("local", "loadBalancer"), grpcNodePort: 8081 } }, /loadBalancer\.grpcNodePort: .*8081/],
   ["an NLB in the local stack", "local", { loadBalancer: { type: "nlb" } }, /loadBalancer\.type: "nlb" needs AWS; use "nodePort" or "loadBalancer"/],
   ["a cluster in the local stack", "local", { cluster: { name: "x" } }, /cluster: the local stack uses the current kubeconfig and creates no AWS resources/],
   ["the region in our namespace", "dev", { region: "us-east-1" }, /inference-platform:region: set the region as aws:region/],

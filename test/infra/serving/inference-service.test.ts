@@ -83,11 +83,12 @@ for (const stack of STACKS) {
       assert.ok(redis.valueFrom.secretKeyRef.name && redis.valueFrom.secretKeyRef.key);
     });
 
-    it("admits the app port only from its namespace, the LB's network and monitoring; egress only DNS and Redis", async () => {
+    it("admits the app's REST and gRPC ports only from its namespace, the LB's network and monitoring; egress only DNS and Redis", async () => {
       const run = await runStack(stack);
       const np = app(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs.spec;
       assert.deepEqual(np.policyTypes, ["Ingress", "Egress"]);
-      assert.ok(np.ingress.every((r: any) => r.ports.every((p: any) => p.port === 8080)));
+      // Every source that may call REST may call gRPC, and nothing else.
+      for (const rule of np.ingress) assert.deepEqual(rule.ports, [{ port: 8080, protocol: "TCP" }, { port: 8081, protocol: "TCP" }]);
       const cidrs = np.ingress.flatMap((r: any) => r.from.filter((f: any) => f.ipBlock).map((f: any) => f.ipBlock.cidr));
       if (stack === "local") assert.deepEqual(cidrs, ["0.0.0.0/0"]);
       else assert.deepEqual(cidrs, [stackValue(stack, "network").cidr]);
@@ -95,10 +96,23 @@ for (const stack of STACKS) {
       assert.deepEqual(egressPorts, [53, 53, 6379]);
     });
 
-    it("serves the app port as \"http\" on a ClusterIP Service for in-cluster clients and scrapes", async () => {
+    it("serves the app port as \"http\" and the gRPC door as \"grpc\" (h2c) on a ClusterIP Service for in-cluster clients and scrapes", async () => {
       const svc = app(await runStack(stack), "kubernetes:core/v1:Service").inputs.spec;
       assert.equal(svc.type, "ClusterIP");
-      assert.deepEqual(svc.ports[0], { name: "http", port: 80, targetPort: "http", protocol: "TCP" });
+      assert.deepEqual(svc.ports, [
+        { name: "http", port: 80, targetPort: "http", protocol: "TCP" },
+        { name: "grpc", port: 8081, targetPort: "grpc", protocol: "TCP", appProtocol: "kubernetes.io/h2c" },
+      ]);
+    });
+
+    it("turns the gRPC door on at the container port named grpc; every probe stays on HTTP", async () => {
+      const c = app(await runStack(stack), DEPLOYMENT).inputs.spec.template.spec.containers[0];
+      const grpcPort = c.ports.find((p: any) => p.name === "grpc");
+      assert.deepEqual(grpcPort, { name: "grpc", containerPort: 8081, protocol: "TCP" });
+      // The app's own default is off: the Deployment must say where.
+      assert.equal(c.env.find((e: any) => e.name === "GRPC_PORT")?.value, String(grpcPort.containerPort));
+      assert.equal(c.env.find((e: any) => e.name === "PORT")?.value, "8080");
+      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe]) assert.equal(probe.httpGet.port, "http");
     });
   });
 }
