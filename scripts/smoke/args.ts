@@ -8,6 +8,8 @@ export { UsageError };
 export const SMOKE: CommandSpec = {
   command: "npm run smoke",
   usage: `usage: npm run smoke -- <endpoint-url> [options]
+  --grpc HOST:PORT      also check ServerReady over gRPC there (the stack's grpcEndpoint output; TLS when
+                        the endpoint is https)
   --stack NAME          the stack behind the endpoint: its token is ${smokeTokenVariable("<stack>")} (e.g. ${smokeTokenVariable("prod")})
   --wait-ready-s S      first wait up to S seconds for /v2/health/ready to answer 200 (a new load balancer's
                         DNS and targets take minutes; default 0: no wait, at most 3600)
@@ -24,6 +26,7 @@ environment: SMOKE_TOKEN (without --stack) or ${smokeTokenVariable("<stack>")}: 
 exit status: 0 passed, 1 a check failed, 2 bad command line`,
   positionals: [1, 1],
   options: {
+    grpc: { type: "string" },
     stack: { type: "string" },
     "wait-ready-s": { type: "string" },
     model: { type: "string" },
@@ -44,6 +47,13 @@ export interface SmokeCommand {
   reportFile?: string;
 }
 
+/** `host:port` (a bracketed IPv6 address allowed) with a port 1-65535, as grpc-js takes a target. */
+export function grpcEndpointArg(raw: string): string {
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(raw);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--grpc must be host:port with a port 1-65535, got "${raw}"`);
+  return raw;
+}
+
 /** The parsed values of SMOKE (see parseCommand) into what the smoke test runs. */
 export function smokeCommand(values: Record<string, string | boolean | undefined>, positionals: string[], env: Record<string, string | undefined>): SmokeCommand {
   const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
@@ -59,9 +69,11 @@ export function smokeCommand(values: Record<string, string | boolean | undefined
   if (text.length === 0) throw new UsageError("--text must not be empty");
   const stack = str("stack") === undefined ? undefined : stackArg("--stack", str("stack"));
   const report = str("report");
+  const grpc = str("grpc");
   return {
     options: {
       ...defaultSmokeOptions(baseUrl, env, stack),
+      ...(grpc === undefined ? {} : { grpcEndpoint: grpcEndpointArg(grpc) }),
       model: str("model") ?? SMOKE_DEFAULTS.model,
       inputName: str("input") ?? SMOKE_DEFAULTS.inputName,
       text,

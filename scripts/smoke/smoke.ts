@@ -1,8 +1,10 @@
 // Post-deploy smoke test of an inference endpoint over the Open Inference Protocol (KServe V2):
-// liveness, readiness, the model's readiness and metadata, one real inference, then a short
-// bounded burst whose errors and tail latency decide. The report's `passed` gates promotion.
+// liveness, readiness, the model's readiness and metadata, one real inference, readiness over
+// gRPC when its endpoint is given (grpc.ts), then a short bounded burst whose errors and tail
+// latency decide. The report's `passed` gates promotion.
 import autocannon from "autocannon";
 import type { SmokeCheck } from "./check.js";
+import { checkGrpcReady } from "./grpc.js";
 import { checkCertificate } from "./tls.js";
 import { smokeToken } from "./token.js";
 
@@ -25,6 +27,8 @@ export interface SmokeOptions {
   timeoutMs: number;
   /** Bearer token when the endpoint has auth on. */
   token?: string;
+  /** host:port of the gRPC door (the stack's grpcEndpoint), TLS when baseUrl is https; absent: REST only. */
+  grpcEndpoint?: string;
 }
 
 export const SMOKE_DEFAULTS = {
@@ -190,6 +194,10 @@ export async function runSmoke(opts: SmokeOptions): Promise<SmokeReport> {
   if (new URL(opts.baseUrl).protocol === "https:") checks.push(await checkCertificate(opts.baseUrl, { timeoutMs: opts.timeoutMs }));
   for (const path of ["v2/health/live", "v2/health/ready", `v2/models/${model}/ready`]) {
     checks.push(await check(path, async () => expectStatus(path, await request(opts, path)), "200"));
+  }
+  if (opts.grpcEndpoint) {
+    const tls = new URL(opts.baseUrl).protocol === "https:";
+    checks.push(await checkGrpcReady(opts.grpcEndpoint, { tls, timeoutMs: opts.timeoutMs, ...(opts.token ? { token: opts.token } : {}) }));
   }
   checks.push(
     await check(`v2/models/${model}`, async () => {

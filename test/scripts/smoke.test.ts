@@ -100,6 +100,20 @@ describe("smoke test report", () => {
     assert.throws(() => parseSmokeArgs(["http://x", "--stack", "qa"], {}), /unknown --stack stack "qa"; known stacks: dev, local, prod, staging/);
   });
 
+  it("checks gRPC only when given --grpc host:port (the stack's grpcEndpoint output)", () => {
+    const grpcOf = (...argv: string[]) => {
+      const parsed = parseCommand(SMOKE, ["https://infer.example.com", ...argv]);
+      if (parsed === "help") throw new Error("unreachable");
+      return smokeCommand(parsed.values, parsed.positionals, {}).options.grpcEndpoint;
+    };
+    assert.equal(grpcOf(), undefined);
+    assert.equal(grpcOf("--grpc", "infer.example.com:8081"), "infer.example.com:8081");
+    assert.equal(grpcOf("--grpc", "[::1]:30081"), "[::1]:30081");
+    for (const bad of ["infer.example.com", "https://infer.example.com:8081", "host:0", "host:70000"]) {
+      assert.throws(() => grpcOf("--grpc", bad), (e: unknown) => e instanceof UsageError && e.message === `--grpc must be host:port with a port 1-65535, got "${bad}"`);
+    }
+  });
+
   it("sends each stack's own token: SMOKE_TOKEN_<STACK> with --stack, SMOKE_TOKEN only for a bare URL", () => {
     const env = { SMOKE_TOKEN: "shared", SMOKE_TOKEN_DEV: "dev-token", SMOKE_TOKEN_PROD: "prod-token" };
     const token = (argv: string[], e: Record<string, string> = env) => {

@@ -12,6 +12,8 @@ export interface AppProcess {
   readonly url: string;
   /** host:port, as a scrape target. */
   readonly address: string;
+  /** host:port of the gRPC door, when GRPC_PORT is set. */
+  readonly grpcAddress?: string;
   /** SIGTERM and wait for exit. Idempotent. */
   stop(): Promise<void>;
 }
@@ -51,35 +53,36 @@ export async function startAppProcess(modelRepository: string, env: Record<strin
   child.stderr!.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
 
   // The server logs one JSON line "listening" (with its url) and one once every model has loaded.
-  const started = new Promise<string>((resolve, reject) => {
+  const started = new Promise<{ url: string; grpcAddress?: string }>((resolve, reject) => {
     let url: string | undefined;
+    let grpcAddress: string | undefined;
     let buffered = "";
     child.stdout!.on("data", (chunk: Buffer) => {
       buffered += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
       for (const line of lines) {
-        let entry: { msg?: string; url?: string };
+        let entry: { msg?: string; url?: string; grpcAddress?: string };
         try {
           entry = JSON.parse(line);
         } catch {
           continue;
         }
-        if (entry.msg === "listening") url = entry.url;
-        if (entry.msg === "all models loaded; ready" && url) resolve(url);
+        if (entry.msg === "listening") ({ url, grpcAddress } = entry);
+        if (entry.msg === "all models loaded; ready" && url) resolve({ url, ...(grpcAddress ? { grpcAddress } : {}) });
       }
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code} before it was ready: ${stderr.join("").slice(-500)}`)));
   });
   let timer: NodeJS.Timeout | undefined;
   try {
-    const url = await Promise.race([
+    const { url, grpcAddress } = await Promise.race([
       started,
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`server not ready within ${timeoutMs} ms: ${stderr.join("").slice(-500)}`)), timeoutMs);
       }),
     ]);
-    return { url, address: new URL(url).host, stop };
+    return { url, address: new URL(url).host, ...(grpcAddress ? { grpcAddress } : {}), stop };
   } catch (err) {
     await stop();
     throw err;

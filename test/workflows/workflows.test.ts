@@ -208,12 +208,22 @@ describe("delivery rules", () => {
   it("the smoke test waits for the endpoint to be ready (new load balancers need minutes) and uses the stack's own token", () => {
     const wf = workflow("deploy-stack.yml");
     const smoke = wf.jobs.deploy!.steps!.find((s) => s.id === "smoke");
-    assert.equal(smoke?.run, 'npm run smoke -- "$ENDPOINT" --stack "$STACK" --wait-ready-s 900 --report smoke-report.json');
+    assert.equal(smoke?.run, 'npm run smoke -- "$ENDPOINT" --grpc "$GRPC_ENDPOINT" --stack "$STACK" --wait-ready-s 900 --report smoke-report.json');
     for (const stack of awsStacks) {
       const name = `SMOKE_TOKEN_${stack.toUpperCase()}`;
       assert.equal(wf.env?.[name], `\${{ secrets.${name} }}`, `${name} reaches promote (source) and smoke (target)`);
     }
     assert.equal(wf.env?.SMOKE_TOKEN, undefined, "no shared token that would smoke-test a source stack with the target's credentials");
+  });
+
+  it("the smoke test checks both front doors: the stack's endpointUrl (REST) and grpcEndpoint (gRPC)", () => {
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const outputs = steps.find((s) => s.id === "outputs");
+    assert.match(outputs?.run ?? "", /^echo "endpoint=\$\(pulumi stack output endpointUrl -s "\$STACK"\)" >> "\$GITHUB_OUTPUT"$/m);
+    assert.match(outputs?.run ?? "", /^echo "grpc=\$\(pulumi stack output grpcEndpoint -s "\$STACK"\)" >> "\$GITHUB_OUTPUT"$/m);
+    const smoke = steps.find((s) => s.id === "smoke");
+    assert.equal(smoke?.env?.ENDPOINT, "${{ steps.outputs.outputs.endpoint }}");
+    assert.equal(smoke?.env?.GRPC_ENDPOINT, "${{ steps.outputs.outputs.grpc }}");
   });
 
   it("rollback is dispatched by hand with a stack and an optional release, and smoke-tested", () => {
