@@ -12,7 +12,11 @@
 //   (and lets the next old pod go, maxUnavailable 0) only once its target can be healthy;
 // - preStop sleep = the time the NLB takes to stop opening new connections to a deregistered target
 //   ("a few minutes" by the same page): the pod keeps serving meanwhile, because after SIGTERM the
-//   app answers new requests 503 (docs/app.md, Shutdown);
+//   app serves on only for its drain window (DRAIN_WINDOW_MS, 10 s, inside SHUTDOWN_GRACE_MS) and
+//   then answers new requests 503 (docs/app.md, Shutdown). The window is not stretched to the
+//   preStop instead: the app refuses a window longer than its grace period, and the sleep already
+//   covers the NLB's lag before SIGTERM. Open gRPC connections stay pinned to the pod through the
+//   sleep (the NLB only stops new ones); the GOAWAY at SIGTERM sends their clients to other pods;
 // - deregistration delay = preStop + the app's drain: the NLB keeps in-flight connections open until
 //   the app has finished them;
 // - terminationGracePeriodSeconds = preStop + drain + a margin, and on spot capacity it must fit the
