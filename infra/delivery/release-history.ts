@@ -140,6 +140,8 @@ export interface StackRelease {
   stack: string;
   imageDigest: string | undefined;
   endpointUrl: string | undefined;
+  /** host:port of the gRPC door; absent on stacks from before it was exported. */
+  grpcEndpoint?: string;
   releases: Release[];
 }
 
@@ -237,10 +239,12 @@ export function stackReleaseFromOutputs(stack: string, outputs: Record<string, {
   if (imageDigest !== undefined && !isDigest(imageDigest)) {
     throw new ReleaseError(`stack ${stack}: output "imageDigest" is "${imageDigest}", expected sha256:<64 hex>`);
   }
+  const grpcEndpoint = text("grpcEndpoint");
   return {
     stack,
     imageDigest,
     endpointUrl: text("endpointUrl"),
+    ...(grpcEndpoint ? { grpcEndpoint } : {}),
     releases: parseReleaseHistory(outputs.releases?.value, `stack ${stack}`),
   };
 }

@@ -13,7 +13,10 @@ await runReleaseCommand(PROMOTE, async (parsed) => {
   if (!source.endpointUrl) throw new ReleaseError(`stack ${args.from} has no endpointUrl output to verify the release against`);
   const latest = source.releases.at(-1);
   // The source's own token: this job may hold the target's too, which the source must never see.
-  const smoke = await runSmoke(defaultSmokeOptions(source.endpointUrl, process.env, args.from));
+  const smoke = await runSmoke({
+    ...defaultSmokeOptions(source.endpointUrl, process.env, args.from),
+    ...(source.grpcEndpoint ? { grpcEndpoint: source.grpcEndpoint } : {}),
+  });
   for (const c of smoke.checks) console.log(checkLine(c, `${args.from} `));
   const plan = planPromotion({
     source,

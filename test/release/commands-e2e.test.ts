@@ -50,7 +50,7 @@ before(async () => {
   registry.listen(0, "127.0.0.1");
   await once(registry, "listening");
   registryHost = `127.0.0.1:${(registry.address() as AddressInfo).port}`;
-  app = await startApp(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }));
+  app = await startApp(loadConfig({ PORT: "0", GRPC_PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent" }));
   await app.loaded;
 });
 
@@ -90,9 +90,9 @@ const ups = (r: Run) => r.calls.filter((c) => c.args[0] === "up");
 const flag = (c: FakeInvocation, name: string) => c.args[c.args.indexOf(name) + 1];
 const pinnedRef = (c: FakeInvocation) => (parse(c.configFile ?? "") as { config: Record<string, { ref?: string }> }).config["inference-platform:image"]?.ref;
 
-function stacks(over: { devEndpoint?: string } = {}) {
+function stacks(over: { devEndpoint?: string; devGrpc?: string } = {}) {
   return {
-    dev: { imageDigest: digest("b"), imageRef: ref("b"), endpointUrl: over.devEndpoint ?? app.url, releases: [release("a", "aaaaaaa1"), release("b", "bbbbbbb2")] },
+    dev: { imageDigest: digest("b"), imageRef: ref("b"), endpointUrl: over.devEndpoint ?? app.url, grpcEndpoint: over.devGrpc ?? app.grpcAddress, releases: [release("a", "aaaaaaa1"), release("b", "bbbbbbb2")] },
     staging: { imageDigest: digest("a"), imageRef: ref("a"), endpointUrl: "https://staging.invalid", releases: [release("a", "aaaaaaa1")] },
     prod: { imageDigest: digest("b"), imageRef: ref("b"), endpointUrl: "https://prod.invalid", releases: [release("a", "aaaaaaa1"), release("b", "bbbbbbb2")] },
   };
@@ -106,6 +106,7 @@ describe("npm run promote", () => {
     const r = await run("scripts/release/promote.ts", ["dev", "staging", "--expect-digest", digest("b")], stacks());
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, /ok {3}dev infer/);
+    assert.match(r.stdout, /ok {3}dev grpc ServerReady/, "both front doors of the source are checked");
     const [up, ...more] = ups(r);
     assert.equal(more.length, 0);
     assert.ok(up);
@@ -135,6 +136,20 @@ describe("npm run promote", () => {
     closed.close();
     const r = await run("scripts/release/promote.ts", ["dev", "staging"], stacks({ devEndpoint: url }));
     assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: refusing to promote unverified digest sha256:b+: the smoke test of dev failed/m);
+    assert.deepEqual(ups(r), []);
+  });
+
+  it("refuses a digest whose source's gRPC door is closed", async () => {
+    held.add(digest("b"));
+    const closed = createServer();
+    closed.listen(0, "127.0.0.1");
+    await once(closed, "listening");
+    const grpc = `127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    closed.close();
+    const r = await run("scripts/release/promote.ts", ["dev", "staging"], stacks({ devGrpc: grpc }));
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, new RegExp(`FAIL dev grpc ServerReady: ${grpc}: UNAVAILABLE`));
     assert.match(r.stderr, /^error: refusing to promote unverified digest sha256:b+: the smoke test of dev failed/m);
     assert.deepEqual(ups(r), []);
   });

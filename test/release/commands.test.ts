@@ -51,13 +51,15 @@ describe("promote and rollback command lines", () => {
 });
 
 describe("stack outputs and release metadata", () => {
-  it("reads imageDigest, endpointUrl and releases from stack outputs", () => {
+  it("reads imageDigest, endpointUrl, grpcEndpoint and releases from stack outputs", () => {
     const state = stackReleaseFromOutputs("dev", {
       imageDigest: { value: d },
       endpointUrl: { value: "https://dev.example.com" },
+      grpcEndpoint: { value: "dev.example.com:8081" },
       releases: { value: [{ digest: d, imageRef: ref, gitSha: "abc1234", time: "2026-11-26T00:00:00Z" }] },
     });
     assert.equal(state.imageDigest, d);
+    assert.equal(state.grpcEndpoint, "dev.example.com:8081");
     assert.equal(state.releases.length, 1);
     assert.deepEqual(stackReleaseFromOutputs("new", {}), { stack: "new", imageDigest: undefined, endpointUrl: undefined, releases: [] });
     assert.throws(() => stackReleaseFromOutputs("dev", { imageDigest: { value: "latest" } }), /output "imageDigest" is "latest"/);
