@@ -230,6 +230,30 @@ export class AdmissionController {
   }
 }
 
+/** How a front door hears that a request went away (an HTTP response closed, a gRPC call cancelled). */
+export interface Cancellation {
+  on(listener: () => void): void;
+  off(listener: () => void): void;
+}
+
+/**
+ * `controller.enter` for a request that can go away while it waits: if it is not decided at once,
+ * its leaving withdraws it from the line; once decided, that listener is removed again. `decide`
+ * is called exactly once, unless the request left the line first.
+ */
+export function enterUntilCancelled(controller: AdmissionController, cancellation: Cancellation, decide: (decision: Decision) => void): void {
+  let state: "deciding" | "waiting" | "decided" = "deciding";
+  const withdraw = controller.enter((decision) => {
+    if (state === "waiting") cancellation.off(withdraw);
+    state = "decided";
+    decide(decision);
+  });
+  if (state === "deciding") {
+    state = "waiting";
+    cancellation.on(withdraw);
+  }
+}
+
 /**
  * A controller per model: the limit ranges from two full batches (so the next batch is always
  * queued while one runs) to the model's maxQueueSize (so the batch queue never overflows and

@@ -2,7 +2,7 @@
 // its own port: the same core as REST (model repository, inference service, in-flight
 // tracking), the same auth tokens, limits, deadlines and metrics. A sibling of http/.
 import { Metadata, Server, ServerCredentials, status, type ServerUnaryCall, type sendUnaryData, type UntypedServiceImplementation } from "@grpc/grpc-js";
-import { refusalMessage } from "../core/admission.js";
+import { enterUntilCancelled, refusalMessage } from "../core/admission.js";
 import { isServing } from "../core/model-repository.js";
 import { modelMetadata, serverMetadata } from "../core/metadata.js";
 import type { Serving } from "../core/serving.js";
@@ -85,21 +85,13 @@ export async function listenGrpc(serving: Serving, settings: GrpcServerSettings)
   const admit = (modelName: string, call: ServerUnaryCall<ModelInferRequest, unknown>): Promise<(() => void) | undefined> => {
     const controller = serving.admission.for(modelName);
     if (!controller) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      // Decided at once (inside enter) or later, after the call started waiting for a slot.
-      let waiting = false;
-      let decided = false;
-      const withdraw = controller.enter((decision) => {
-        decided = true;
-        if (waiting) call.off("cancelled", withdraw);
+    const cancelled = { on: (f: () => void) => call.once("cancelled", f), off: (f: () => void) => call.off("cancelled", f) };
+    return new Promise((resolve, reject) =>
+      enterUntilCancelled(controller, cancelled, (decision) => {
         if (decision.admitted) return resolve(decision.release);
         reject(new HttpError(503, refusalMessage(modelName, decision), { "Retry-After": String(decision.retryAfterSeconds) }));
-      });
-      if (!decided) {
-        waiting = true;
-        call.once("cancelled", withdraw);
-      }
-    });
+      }),
+    );
   };
 
   const modelInfer = async (message: ModelInferRequest, call: ServerUnaryCall<ModelInferRequest, unknown>) => {

@@ -2,7 +2,7 @@
 // before Express routes it and before its body is read, so a refusal costs one header parse
 // and one small write, whatever the body, and a request waiting for a slot costs no CPU.
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import { refusalMessage, type AdmissionController, type Refusal } from "../core/admission.js";
+import { enterUntilCancelled, refusalMessage, type AdmissionController, type Refusal } from "../core/admission.js";
 import { REQUEST_ID_HEADER, requestId } from "./request-log.js";
 
 /** POST /v2/models/<name>[/versions/<v>]/infer, with an optional query string. */
@@ -57,10 +57,9 @@ export function withAdmission(gate: AdmissionGate, next: RequestListener): Reque
     const controller = model === undefined ? undefined : gate.controller(model);
     if (!controller) return next(req, res);
     const arrived = performance.now();
-    let state: "deciding" | "waiting" | "decided" = "deciding";
-    const withdraw = controller.enter((decision) => {
-      if (state === "waiting") res.off("close", withdraw);
-      state = "decided";
+    // A client that gives up while in line leaves it.
+    const closed = { on: (f: () => void) => res.once("close", f), off: (f: () => void) => res.off("close", f) };
+    enterUntilCancelled(controller, closed, (decision) => {
       if (!decision.admitted) {
         refuse(req, res, model!, decision);
         return gate.refused?.(model!, (performance.now() - arrived) / 1000);
@@ -68,10 +67,5 @@ export function withAdmission(gate: AdmissionGate, next: RequestListener): Reque
       res.once("close", decision.release);
       next(req, res);
     });
-    // Not decided at once: it waits in line, and a client that gives up leaves the line.
-    if (state === "deciding") {
-      state = "waiting";
-      res.once("close", withdraw);
-    }
   };
 }

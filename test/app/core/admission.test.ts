@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, mock, test } from "node:test";
 import assert from "node:assert/strict";
-import { AdmissionController, validateAdmissionSettings, type AdmissionSettings, type Decision } from "../../../app/src/core/admission.js";
+import { EventEmitter } from "node:events";
+import { AdmissionController, enterUntilCancelled, validateAdmissionSettings, type AdmissionSettings, type Decision } from "../../../app/src/core/admission.js";
 
 const SETTINGS: AdmissionSettings = { targetQueueDelayMs: 20, maxWaitMs: 500, maxWaiting: 3, minLimit: 1, maxLimit: 10, initialLimit: 10, intervalMs: 100 };
 
@@ -104,6 +105,50 @@ test("a request withdrawn from the line is never decided and gives up its place"
   first.ticket().release();
   assert.deepEqual(gone.got, []);
   assert.equal(admission.inFlight, 0);
+});
+
+/** A request's "went away" signal, as either front door wires it (res "close", call "cancelled"). */
+function goneSignal() {
+  const emitter = new EventEmitter();
+  return { emitter, cancellation: { on: (f: () => void) => emitter.once("gone", f), off: (f: () => void) => emitter.off("gone", f) } };
+}
+
+test("enterUntilCancelled: decided at once, nothing listens for the request going away", () => {
+  const { admission } = controller({ initialLimit: 1 });
+  const { emitter, cancellation } = goneSignal();
+  const got: Decision[] = [];
+  enterUntilCancelled(admission, cancellation, (d) => got.push(d));
+  assert.equal(got.length, 1);
+  assert.equal(got[0]!.admitted, true);
+  assert.equal(emitter.listenerCount("gone"), 0);
+});
+
+test("enterUntilCancelled: a request that goes away while in line leaves it and is never decided", () => {
+  const { admission, enter } = controller({ initialLimit: 1 });
+  enter().ticket();
+  const { emitter, cancellation } = goneSignal();
+  const got: Decision[] = [];
+  enterUntilCancelled(admission, cancellation, (d) => got.push(d));
+  assert.equal(admission.waiting, 1);
+  assert.equal(emitter.listenerCount("gone"), 1);
+  emitter.emit("gone");
+  assert.equal(admission.waiting, 0);
+  advance(SETTINGS.maxWaitMs);
+  assert.deepEqual(got, []);
+});
+
+test("enterUntilCancelled: once a waiting request is decided, its going away no longer touches the line", () => {
+  const { admission, enter } = controller({ initialLimit: 1 });
+  const first = enter().ticket();
+  const { emitter, cancellation } = goneSignal();
+  const got: Decision[] = [];
+  enterUntilCancelled(admission, cancellation, (d) => got.push(d));
+  first.release();
+  assert.equal(got[0]?.admitted, true);
+  assert.equal(emitter.listenerCount("gone"), 0);
+  enter();
+  emitter.emit("gone");
+  assert.equal(admission.waiting, 1, "the next request still waits");
 });
 
 test("without an initial limit the controller starts at minLimit and grows from there (slow start)", () => {
