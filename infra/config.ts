@@ -8,6 +8,7 @@ import { CANARY_MAX_SURGE, canarySplit } from "./delivery/canary-split.js";
 import { GPU_FAMILIES, gpuCountsOf } from "./cluster/instance-types.js";
 import { AUTO_MODE_MAX_NODE_HOURS, durationHours, placeReplicas } from "./cluster/karpenter-rules.js";
 import { spotNoticeProblem, TERMINATION_MARGIN_SECONDS } from "./serving/rollout-timing.js";
+import { CLUSTER_NAME_DEFAULTS, hostPlatform, LOCAL_CLUSTERS } from "./cluster/local-cluster.js";
 
 export const PROJECT = "inference-platform";
 
@@ -202,7 +203,12 @@ const LoadBalancer = obj({
 });
 
 const Local = obj({
+  /** Context in the kubeconfig; absent: the one the cluster's tool writes (kind-<name>, the minikube profile, docker-desktop), or the current one for "other". */
   kubeContext: z.string().optional(),
+  /** Which local cluster: decides how the image reaches its nodes and what the charts may mount (infra/cluster/local-cluster.ts). */
+  cluster: z.enum(LOCAL_CLUSTERS, { error: `must be one of ${LOCAL_CLUSTERS.join(", ")}` }).optional(),
+  /** kind's cluster name or minikube's profile (the tools' defaults: "kind", "minikube"). */
+  clusterName: k8sName.optional(),
 });
 
 // ---- data & control layer: cache, monitoring, autoscaling ----
@@ -374,6 +380,10 @@ const Schema = obj({
   if (c.loadBalancer.grpcNodePort === c.loadBalancer.nodePort) {
     issue(["loadBalancer", "grpcNodePort"], `must differ from loadBalancer.nodePort (${c.loadBalancer.nodePort}): one node port per listener`);
   }
+  if (aws && (c.local.cluster || c.local.clusterName)) issue(["local"], "local.cluster and local.clusterName are for the local stack");
+  if (c.local.clusterName && !(c.local.cluster && c.local.cluster in CLUSTER_NAME_DEFAULTS)) {
+    issue(["local", "clusterName"], `only kind and minikube clusters have names (local.cluster is ${JSON.stringify(c.local.cluster)})`);
+  }
   // ref beside build: true redeploys an earlier release of a building stack (rollback) without rebuilding.
   if (c.image.build ? c.image.promoteFrom !== undefined : c.image.promoteFrom === undefined && c.image.ref === undefined) {
     issue(["image"], "set either build: true (dev, local) or promoteFrom / ref (staging, prod), not both or neither");
@@ -527,9 +537,10 @@ export const DEFAULTS: Record<Environment, DeepPartial<StackConfig>> = {
     protect: false,
     gpuPools: [],
     app: { ...COMMON_APP, replicas: 1, pools: ["cpu"], cpu: "500m", memory: "1Gi" },
-    image: { ...COMMON_IMAGE, build: true },
+    // Built for the host's architecture, which the local cluster's nodes in Docker share.
+    image: { ...COMMON_IMAGE, build: true, platform: hostPlatform(process.arch) },
     loadBalancer: { ...COMMON_LB, type: "nodePort" },
-    local: {},
+    local: { cluster: "kind" },
     ...CONTROL_LAYER.local,
   },
   dev: {

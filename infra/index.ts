@@ -4,7 +4,8 @@
 //                          │
 //   registry ─► image ─────┼─► namespace ─► [cache] ─► inference service ─► load balancer
 //                          │                                  └─► [monitoring, autoscaling]
-//   (local: the current kubeconfig's cluster and the local Docker daemon; no AWS at all)
+//   (local: a kind, minikube or Docker Desktop cluster, or the current kubeconfig's; the image is
+//    built into the local Docker daemon and loaded onto the nodes; no AWS at all)
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -25,6 +26,7 @@ import { rolloutTiming } from "./serving/rollout-timing.js";
 import { PublicHostname } from "./serving/public-hostname.js";
 import { Cache } from "./serving/cache.js";
 import { Monitoring, MONITORING_NAMESPACE } from "./observability/monitoring.js";
+import { kubeContextOf, rootIsSharedMount, type LocalCluster } from "./cluster/local-cluster.js";
 import { Canary } from "./delivery/canary.js";
 import { Autoscaling } from "./serving/autoscaling.js";
 import { releaseHistory } from "./delivery/releases.js";
@@ -35,6 +37,9 @@ const tags = { project: PROJECT, stack: pulumi.getStack(), environment: cfg.envi
 // Passed to components as an argument, never as their option: each protects only what holds data
 // or the cluster (infra/protection.ts), not its roles, subnets or providers.
 const protect = cfg.protect;
+// The local stack's cluster (kind, minikube, Docker Desktop, other); undefined in the AWS stacks.
+const localCluster: LocalCluster | undefined = cfg.local.cluster && { kind: cfg.local.cluster, name: cfg.local.clusterName };
+const kubeContext = cfg.local.kubeContext ?? (localCluster && kubeContextOf(localCluster));
 
 // --- AWS foundation: VPC, EKS (Auto Mode), GPU pools, ECR; absent in the local stack ---
 const awsProvider =
@@ -65,7 +70,7 @@ const cluster =
       )
     : undefined;
 const k8sProvider =
-  cluster?.provider ?? new k8s.Provider("local", { context: cfg.local.kubeContext, enableServerSideApply: true });
+  cluster?.provider ?? new k8s.Provider("local", { context: kubeContext, enableServerSideApply: true });
 // GPU nodes in the private subnets, enforcing NetworkPolicy (Auto Mode's default NodeClass does neither).
 const nodeClass =
   cluster && network
@@ -108,7 +113,14 @@ const image = new AppImage(
   {
     variant: appGpuPools.length > 0 ? "cuda" : "cpu",
     ...(cfg.image.build && !cfg.image.ref
-      ? { build: { contextDir: repoRoot, platform: cfg.image.platform, exportCache: !pulumi.runtime.isDryRun(), ...(registry ? { registry } : {}) } }
+      ? {
+          build: {
+            contextDir: repoRoot,
+            platform: cfg.image.platform,
+            exportCache: !pulumi.runtime.isDryRun(),
+            ...(registry ? { registry } : localCluster ? { localCluster } : {}),
+          },
+        }
       : { promote: { fromStack: cfg.image.promoteFrom, ref: cfg.image.ref } }),
   },
   awsProvider ? { providers: [awsProvider] } : {},
@@ -179,6 +191,7 @@ const app = new InferenceService(
   {
     namespace: namespace.name,
     image: image.imageRef,
+    imagePullPolicy: image.pullPolicy,
     runAsUser: image.uid,
     ...(warmSpare ? { priorityClassName: warmSpare.servingPriorityClassName } : {}),
     // An autoscaler owns the replica count when autoscaling is on; with a canary, the Rollout
@@ -255,6 +268,7 @@ const monitoring = cfg.monitoring.enabled
         gpu: cfg.gpuPools.length > 0,
         ebsStorageClass: cluster !== undefined,
         namespace: MONITORING_NAMESPACE,
+        nodeRootFsMount: localCluster ? rootIsSharedMount(localCluster.kind) : true,
       },
       { providers: [k8sProvider] },
     )
@@ -312,7 +326,7 @@ export const grpcEndpoint = publicHostname?.grpcEndpoint ?? loadBalancer.grpcEnd
 export const loadBalancerHostname = loadBalancer.hostname;
 export const imageRef = image.imageRef;
 export const imageDigest = image.digest;
-export const clusterName = cluster?.clusterName ?? cfg.local.kubeContext ?? "current-context";
+export const clusterName = cluster?.clusterName ?? kubeContext ?? "current-context";
 export const kubeconfig = cluster?.kubeconfig;
 export const region = cfg.region;
 export const vpcId = network?.vpcId;

@@ -1,11 +1,13 @@
 // The app's container image: built from the repository (CPU or CUDA variant of app/Dockerfile) and pushed to
-// the registry in the stacks that build (dev), loaded into the local Docker daemon
-// (local), or promoted by digest from the stack below (staging, prod).
+// the registry in the stacks that build (dev), loaded into the local Docker daemon and from there
+// onto the local cluster's nodes (local), or promoted by digest from the stack below (staging, prod).
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import * as dockerBuild from "@pulumi/docker-build";
 import path from "node:path";
 import { contextHash } from "./build-context.js";
+import { imageLoadCommand, type LocalCluster } from "../cluster/local-cluster.js";
 
 export type ImageVariant = "cpu" | "cuda";
 
@@ -25,6 +27,8 @@ export interface AppImageArgs {
     platform?: "linux/amd64" | "linux/arm64";
     /** Push here and pin by digest; without it the image is loaded into the local Docker daemon (default none). */
     registry?: { repositoryUrl: pulumi.Input<string>; cacheRepositoryUrl: pulumi.Input<string>; registryId: pulumi.Input<string> };
+    /** Without a registry: the local cluster whose nodes get the image from the Docker daemon (default none: the daemon is the node's). */
+    localCluster?: LocalCluster;
     /** Write the shared registry build cache (default true; index.ts passes false on previews, which a read-only role and PR code run). */
     exportCache?: boolean;
   };
@@ -44,10 +48,16 @@ export class AppImage extends pulumi.ComponentResource {
   public readonly digest: pulumi.Output<string>;
   /** UID the image runs as. */
   public readonly uid: number;
+  /**
+   * "Never" for an image that is in no registry: the kubelet starts it if present and never fetches another
+   * under its name (https://kubernetes.io/docs/concepts/containers/images/#image-pull-policy); else "IfNotPresent".
+   */
+  public readonly pullPolicy: "IfNotPresent" | "Never";
 
   constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("inference-platform:infra:AppImage", name, {}, opts);
     this.uid = IMAGE_USER[args.variant];
+    this.pullPolicy = args.build && !args.build.registry ? "Never" : "IfNotPresent";
     if (args.build) {
       const { contextDir, registry } = args.build;
       const tag = `${args.variant}-${contextHash(contextDir)}`;
@@ -94,7 +104,21 @@ export class AppImage extends pulumi.ComponentResource {
         );
         this.digest = image.digest;
         // No registry, no repository digest: the content-hash tag names this build alone.
-        this.imageRef = pulumi.output(localTag);
+        const load = args.build.localCluster && imageLoadCommand(args.build.localCluster, localTag);
+        if (load) {
+          // The cluster's nodes do not read the host's daemon: copy the image onto them after each build
+          // (a new digest), before anything runs it. The names in the command are validated config
+          // (DNS labels) and the tag is ours, so the shell sees no metacharacters.
+          const loaded = new command.local.Command(
+            `${name}-load`,
+            { create: load.join(" "), triggers: [image.digest] },
+            { parent: this, dependsOn: [image] },
+          );
+          // Resolves once the load has run, so whatever runs the image (the Deployment) waits for it.
+          this.imageRef = loaded.create.apply(() => localTag);
+        } else {
+          this.imageRef = pulumi.output(localTag);
+        }
       }
     } else if (args.promote) {
       const { ref, fromStack } = args.promote;

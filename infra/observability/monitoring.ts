@@ -75,6 +75,8 @@ export interface MonitoringArgs {
   ebsStorageClass?: boolean;
   /** Namespace of the monitoring stack (default "monitoring"). */
   namespace?: string;
+  /** Whether node-exporter mounts the node's root file system, which needs / to be a shared mount (default true; rootIsSharedMount in infra/cluster/local-cluster.ts). */
+  nodeRootFsMount?: boolean;
 }
 
 export class Monitoring extends pulumi.ComponentResource {
@@ -129,7 +131,7 @@ export class Monitoring extends pulumi.ComponentResource {
         version: KUBE_PROMETHEUS_STACK_CHART.version,
         repositoryOpts: { repo: KUBE_PROMETHEUS_STACK_CHART.repo },
         namespace,
-        values: kubePrometheusStackValues(s, adminSecret.metadata.name),
+        values: kubePrometheusStackValues(s, adminSecret.metadata.name, args.nodeRootFsMount ?? true),
       },
       { parent: this, dependsOn: storageClass },
     );
@@ -212,7 +214,7 @@ export class Monitoring extends pulumi.ComponentResource {
 }
 
 /** Values for kube-prometheus-stack; every key exists in the chart's values.yaml (a test checks). */
-export function kubePrometheusStackValues(s: MonitoringSettings, grafanaAdminSecret: pulumi.Input<string>) {
+export function kubePrometheusStackValues(s: MonitoringSettings, grafanaAdminSecret: pulumi.Input<string>, nodeRootFsMount: boolean) {
   const volume = (size: string) => ({
     volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } },
   });
@@ -249,6 +251,9 @@ export function kubePrometheusStackValues(s: MonitoringSettings, grafanaAdminSec
       // Export node pool labels on kube_node_labels so nodes can be counted per pool.
       metricLabelsAllowlist: [`nodes=[${NODE_POOL_LABELS.join(",")}]`],
     },
+    // Without a shared / the runtime refuses the root mount and node-exporter never starts; without
+    // the mount it still reads the node's /proc and /sys (mounted on their own), not its file systems.
+    ...(nodeRootFsMount ? {} : { "prometheus-node-exporter": { hostRootFsMount: { enabled: false } } }),
     // Managed control planes (EKS) and kind do not expose these components to scraping.
     kubeControllerManager: { enabled: false },
     kubeScheduler: { enabled: false },

@@ -27,6 +27,8 @@ export interface InferenceServiceArgs {
   namespace: pulumi.Input<string>;
   /** Image reference, pinned by digest (required). */
   image: pulumi.Input<string>;
+  /** "Never" for an image loaded onto the nodes that no registry holds (default "IfNotPresent"). */
+  imagePullPolicy?: "IfNotPresent" | "Never";
   /** Replica count; leave undefined when an autoscaler owns it (default undefined). */
   replicas?: number;
   /** GPU placement: pools the pods may use (nodes labelled inference-platform/pool) and GPUs per pod; CPU when absent (default CPU). */
@@ -169,7 +171,7 @@ export class InferenceService extends pulumi.ComponentResource {
                 {
                   name: "server",
                   image: args.image,
-                  imagePullPolicy: "IfNotPresent",
+                  imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
                   ports: [
                     { name: APP_PORT.name, containerPort: APP_PORT.number, protocol: "TCP" },
                     { name: GRPC_PORT.name, containerPort: GRPC_PORT.number, protocol: "TCP" },

@@ -3,6 +3,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { DEFAULTS, ConfigError, parseCidr, parseConfig } from "../../infra/config.js";
+import { hostPlatform } from "../../infra/cluster/local-cluster.js";
 import { flattenConfig, readStackConfig } from "../../scripts/lib/mock-program.js";
 import { runStack, stackFile, stackValue, stackWith, STACKS, type StackName } from "../support/pulumi-program.js";
 
@@ -49,6 +50,10 @@ const BAD: [string, StackName, Record<string, unknown>, RegExp][] = [
   ["an NLB in the local stack", "local", { loadBalancer: { type: "nlb" } }, /loadBalancer\.type: "nlb" needs AWS; use "nodePort" or "loadBalancer"/],
   ["a cluster in the local stack", "local", { cluster: { name: "x" } }, /cluster: the local stack uses the current kubeconfig and creates no AWS resources/],
   ["the region in our namespace", "dev", { region: "us-east-1" }, /inference-platform:region: set the region as aws:region/],
+  ["a local cluster kind it does not know", "local", { local: { cluster: "k3d" } }, /local\.cluster: must be one of kind, minikube, docker-desktop, other \(got "k3d"\)/],
+  ["a cluster name on Docker Desktop", "local", { local: { cluster: "docker-desktop", clusterName: "desktop" } }, /local\.clusterName: only kind and minikube clusters have names \(local\.cluster is "docker-desktop"\)/],
+  ["a cluster name the tools' names cannot be", "local", { local: { cluster: "kind", clusterName: "My Cluster" } }, /local\.clusterName: must be a DNS-1123 label .* \(got "My Cluster"\)/],
+  ["a local cluster in an AWS stack", "dev", { local: { cluster: "kind" } }, /local: local\.cluster and local\.clusterName are for the local stack/],
 ];
 
 describe("bad stack configuration", () => {
@@ -95,6 +100,13 @@ describe("good stack configuration", () => {
     const cfg = parseConfig(configWith("dev", { app: { pools: ["l4"], shutdownGraceMs: 45_000 } }));
     assert.equal(cfg.app.shutdownGraceMs, 45_000);
     assert.equal(cfg.app.maxBatchSize, DEFAULTS.dev.app?.maxBatchSize);
+  });
+
+  it("the local stack defaults to a kind cluster and to an image for the host's architecture", () => {
+    const cfg = parseConfig(readStackConfig(stackFile("local")).config);
+    assert.equal(cfg.local.cluster, "kind");
+    assert.equal(cfg.image.platform, hostPlatform(process.arch));
+    assert.equal(parseConfig(readStackConfig(stackFile("dev")).config).image.platform, "linux/amd64", "EKS nodes stay amd64");
   });
 
   it("environments differ where they should: protection, zones, NAT, replicas", () => {

@@ -53,12 +53,17 @@ describe("local stack", () => {
     assert.deepEqual(awsish.map((r) => r.type), []);
   });
 
-  it("targets the current kubeconfig context, or the one configured", async () => {
-    const current = ofType(await runStack("local"), "pulumi:providers:kubernetes");
-    assert.deepEqual(current.map((p) => p.inputs.context), [undefined]);
-    const run = await runStack(stackWith("local", { local: { kubeContext: "kind-inference" } }));
-    assert.deepEqual(ofType(run, "pulumi:providers:kubernetes").map((p) => p.inputs.context), ["kind-inference"]);
-    assert.equal(run.outputs.clusterName, "kind-inference");
+  it("targets the context its cluster's tool writes, the one configured, or for other clusters the current one", async () => {
+    const contextOf = (run: Awaited<ReturnType<typeof runStack>>) => ofType(run, "pulumi:providers:kubernetes").map((p) => p.inputs.context);
+    const kind = await runStack("local");
+    assert.deepEqual(contextOf(kind), ["kind-kind"]);
+    assert.equal(kind.outputs.clusterName, "kind-kind");
+    assert.deepEqual(contextOf(await runStack(stackWith("local", { local: { cluster: "minikube", clusterName: "ml" } }))), ["ml"]);
+    assert.deepEqual(contextOf(await runStack(stackWith("local", { local: { cluster: "docker-desktop" } }))), ["docker-desktop"]);
+    const configured = await runStack(stackWith("local", { local: { kubeContext: "kind-inference" } }));
+    assert.deepEqual(contextOf(configured), ["kind-inference"]);
+    assert.equal(configured.outputs.clusterName, "kind-inference");
+    assert.deepEqual(contextOf(await runStack(stackWith("local", { local: { cluster: "other" } }))), [undefined]);
   });
 
   it("builds into the local Docker daemon, CPU variant, nothing pushed", async () => {

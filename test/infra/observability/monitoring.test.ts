@@ -1,6 +1,7 @@
 // Monitoring as each stack declares it: kube-prometheus-stack pinned and sized by
 // the stack, Grafana's password as a secret, the app's PodMonitor, alert rules
-// with the stack's thresholds, the dashboard for the sidecar, DCGM on GPU stacks.
+// with the stack's thresholds, the dashboard for the sidecar, DCGM on GPU stacks, and
+// node-exporter's root mount only where the node allows it.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { ALERT_NAMES, alertRuleGroups } from "../../../infra/observability/alerts.js";
@@ -8,7 +9,8 @@ import { hpaName } from "../../../infra/serving/autoscaling.js";
 import { DASHBOARD_UID } from "../../../infra/observability/dashboards.js";
 import { parseConfig } from "../../../infra/config.js";
 import { readStackConfig } from "../../../scripts/lib/mock-program.js";
-import { runStack, helmReleases, ofType, one, stackFile, STACKS, type ProgramRun, type RecordedResource } from "../../support/pulumi-program.js";
+import { runStack, helmReleases, ofType, one, stackFile, stackWith, STACKS, type ProgramRun, type RecordedResource } from "../../support/pulumi-program.js";
+import { chartDefaults, unknownValuePaths } from "../../support/helm-values.js";
 
 function release(run: ProgramRun, chart: string): RecordedResource | undefined {
   return helmReleases(run).find((r) => r.inputs.chart === chart);
@@ -165,5 +167,26 @@ describe("AWS stacks give the volumes an encrypted gp3 StorageClass", () => {
         assert.deepEqual(classes[0]!.inputs.parameters, { type: "gp3", encrypted: "true" });
       }
     }
+  });
+});
+
+describe("node-exporter's root file system mount", () => {
+  const nodeExporterOf = async (cluster: string) =>
+    release(await runStack(stackWith("local", { local: { cluster } })), "kube-prometheus-stack")!.inputs.values["prometheus-node-exporter"];
+
+  it("is off on Docker Desktop, whose node's / is not a shared mount, with a key the subchart has", async (t) => {
+    const values = { "prometheus-node-exporter": await nodeExporterOf("docker-desktop") };
+    assert.deepEqual(values["prometheus-node-exporter"], { hostRootFsMount: { enabled: false } });
+    const chart = chartDefaults("kube-prometheus-stack");
+    if (!chart) return t.skip("no kube-prometheus-stack defaults in this checkout");
+    assert.deepEqual(unknownValuePaths(values, chart), []);
+  });
+
+  it("stays the chart's (on) on kind, minikube, other clusters and EKS", async (t) => {
+    for (const cluster of ["kind", "minikube", "other"]) assert.equal(await nodeExporterOf(cluster), undefined, cluster);
+    assert.equal(release(await runStack("dev"), "kube-prometheus-stack")!.inputs.values["prometheus-node-exporter"], undefined);
+    const subchart = chartDefaults("prometheus-node-exporter");
+    if (!subchart) return t.skip("no prometheus-node-exporter defaults in this checkout");
+    assert.deepEqual(subchart.values.hostRootFsMount, { enabled: true, mountPropagation: "HostToContainer" });
   });
 });

@@ -7,7 +7,8 @@ import path from "node:path";
 import { DOCKERFILES, IMAGE_USER } from "../../../infra/delivery/app-image.js";
 import { parseConfig } from "../../../infra/config.js";
 import { readStackConfig } from "../../../scripts/lib/mock-program.js";
-import { ofType, REPO_ROOT, runStack, stackFile, stackValue, STACKS, type ProgramRun } from "../../support/pulumi-program.js";
+import { hostPlatform } from "../../../infra/cluster/local-cluster.js";
+import { ofType, REPO_ROOT, runStack, stackFile, stackValue, stackWith, STACKS, type ProgramRun } from "../../support/pulumi-program.js";
 
 const app = (run: ProgramRun, type: string) => {
   const found = ofType(run, type).filter((r) => r.name === "inference");
@@ -154,5 +155,22 @@ describe("image users", () => {
       const uid = last === "node" ? 1000 : Number(last.split(":")[0]);
       assert.equal(uid, IMAGE_USER[variant], `${file}: USER ${last}`);
     }
+  });
+});
+
+describe("CPU architecture", () => {
+  const archOf = (run: ProgramRun) => app(run, DEPLOYMENT).inputs.spec.template.spec.nodeSelector["kubernetes.io/arch"];
+
+  it("selects nodes of the architecture the image is built for: the host's in the local stack, amd64 on EKS", async () => {
+    const [local, dev] = [await runStack("local"), await runStack("dev")];
+    assert.equal(`linux/${archOf(local)}`, hostPlatform(process.arch));
+    assert.deepEqual(ofType(local, "docker-build:index:Image")[0]?.inputs.platforms, [hostPlatform(process.arch)]);
+    assert.equal(archOf(dev), "amd64");
+  });
+
+  it("follows image.platform when the stack sets it", async () => {
+    const arm = await runStack(stackWith("local", { image: { platform: "linux/arm64" } }));
+    assert.equal(archOf(arm), "arm64");
+    assert.deepEqual(ofType(arm, "docker-build:index:Image")[0]?.inputs.platforms, ["linux/arm64"]);
   });
 });
