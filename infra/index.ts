@@ -314,6 +314,8 @@ export const grafanaService = monitoring?.grafanaService;
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 export const cacheHost = cache?.host;
 export const autoscalerName = autoscaling?.hpaName;
+/** The KEDA ScaledObject; `npm run wait-ready` pauses it at one replica to wake a stack at zero. */
+export const scaledObjectName = autoscaling?.scaledObjectName;
 /** The Argo Rollout that releases the app (named as its Deployment); `npm run canary` steers it. */
 export const rolloutName = canary?.rolloutName;
 
@@ -324,6 +326,8 @@ export const healthUrl = pulumi.interpolate`${endpointUrl}/v2/health/ready`;
 /** host:port of the gRPC front door (inference.GRPCInferenceService); TLS exactly when endpointUrl is https. */
 export const grpcEndpoint = publicHostname?.grpcEndpoint ?? loadBalancer.grpcEndpoint;
 export const loadBalancerHostname = loadBalancer.hostname;
+/** nlb on AWS: `npm run wait-ready` then also waits for the NLB's targets (scripts/smoke/wait-ready.ts). */
+export const loadBalancerType = cfg.loadBalancer.type;
 export const imageRef = image.imageRef;
 export const imageDigest = image.digest;
 export const clusterName = cluster?.clusterName ?? kubeContext ?? "current-context";

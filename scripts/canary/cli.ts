@@ -1,5 +1,6 @@
 // The command line of `npm run canary`, validated before any cluster is touched.
 import { parseArgs } from "node:util";
+import { durationOption } from "../lib/cli-args.js";
 
 export const CANARY_COMMANDS = ["status", "promote", "abort", "wait"] as const;
 export type CanaryCommand = (typeof CANARY_COMMANDS)[number];
@@ -12,13 +13,14 @@ export class UsageError extends Error {
 }
 
 const STACK = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+){0,2}$/;
-const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
-/** "90s", "45m", "2h" in seconds. */
+/** "90s", "45m", "2h" in seconds (lib/cli-args.ts), refused with this command's usage. */
 export function parseDuration(text: string, what: string): number {
-  const m = /^(\d+)(s|m|h)$/.exec(text);
-  if (!m || Number(m[1]) === 0) throw new UsageError(`${what} must be a positive duration such as 90s, 45m or 2h, got "${text}"\n${CANARY_USAGE}`);
-  return Number(m[1]) * UNITS[m[2]!]!;
+  try {
+    return durationOption(what.replace(/^--/, ""), text, 0);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${CANARY_USAGE}`);
+  }
 }
 
 export interface CanaryArgs {

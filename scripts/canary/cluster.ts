@@ -3,11 +3,10 @@
 // kubectl, which carries the stack's credentials (the EKS kubeconfig runs
 // `aws eks get-token`; the local stack uses the current context).
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { LocalWorkspace } from "@pulumi/pulumi/automation/index.js";
+import { kubectlAccess } from "../lib/kubeconfig.js";
 import type { RolloutObject, RolloutPatches } from "./rollout-state.js";
 
 const run = promisify(execFile);
@@ -37,12 +36,7 @@ export async function openRollout(stack: string): Promise<RolloutHandle> {
   const namespace = outputs.namespaceName?.value;
   const name = outputs.deploymentName?.value;
   if (typeof namespace !== "string" || typeof name !== "string") throw new ClusterError(`stack ${stack} has no namespaceName / deploymentName outputs: deploy it first`);
-  const kubeconfig = outputs.kubeconfig?.value;
-  if (kubeconfig === undefined) return { namespace, name, kubectlArgs: [], close: () => undefined };
-  const dir = mkdtempSync(path.join(tmpdir(), "canary-"));
-  const file = path.join(dir, "kubeconfig");
-  writeFileSync(file, typeof kubeconfig === "string" ? kubeconfig : JSON.stringify(kubeconfig), { mode: 0o600 });
-  return { namespace, name, kubectlArgs: ["--kubeconfig", file], close: () => rmSync(dir, { recursive: true, force: true }) };
+  return { namespace, name, ...kubectlAccess(outputs.kubeconfig?.value, "canary-") };
 }
 
 async function kubectl(h: RolloutHandle, args: string[]): Promise<string> {

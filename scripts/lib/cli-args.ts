@@ -1,4 +1,4 @@
-// The command lines people type (`npm run plan|smoke|promote|rollback|recover|drift|canary|bench|train`),
+// The command lines people type (`npm run plan|smoke|wait-ready|promote|rollback|recover|drift|canary|bench|train`),
 // one way: `--help` prints the usage and exits 0; a bad argument exits 2 with one line that says
 // what is wrong and what is allowed; a stack name must be one of stacks/Pulumi.<name>.yaml.
 import { readdirSync } from "node:fs";
@@ -44,6 +44,14 @@ export function integerOption(flag: string, raw: string | undefined, fallback: n
   const n = Number(raw);
   if (!/^\d+$/.test(raw) || n < min || n > max) throw new UsageError(`--${flag} must be an integer ${min}-${max}, got "${raw}"`);
   return n;
+}
+
+/** A duration option ("90s", "45m", "2h") in seconds, or the fallback when absent. */
+export function durationOption(flag: string, raw: string | undefined, fallbackSeconds: number): number {
+  if (raw === undefined) return fallbackSeconds;
+  const m = /^(\d+)(s|m|h)$/.exec(raw);
+  if (!m || Number(m[1]) === 0) throw new UsageError(`--${flag} must be a positive duration such as 90s, 45m or 2h, got "${raw}"`);
+  return Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] as "s" | "m" | "h"];
 }
 
 export interface CommandSpec {

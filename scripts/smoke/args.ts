@@ -1,5 +1,5 @@
-// Command line of `npm run smoke`: parsed and validated before any request is sent.
-import { integerOption, stackArg, UsageError, type CommandSpec } from "../lib/cli-args.js";
+// Command lines of `npm run smoke` and `npm run wait-ready`: parsed and validated before any request is sent.
+import { durationOption, integerOption, stackArg, UsageError, type CommandSpec } from "../lib/cli-args.js";
 import { defaultSmokeOptions, SMOKE_DEFAULTS, type SmokeOptions } from "./smoke.js";
 import { smokeTokenVariable } from "./token.js";
 
@@ -84,5 +84,44 @@ export function smokeCommand(values: Record<string, string | boolean | undefined
     },
     waitReadyS: integerOption("wait-ready-s", str("wait-ready-s"), 0, 0, 3600),
     ...(report ? { reportFile: report } : {}),
+  };
+}
+
+export const WAIT_READY: CommandSpec = {
+  command: "npm run wait-ready",
+  usage: `usage: npm run wait-ready -- <stack> [--timeout 15m] [--interval 10s] | <stack> --resume
+Waits until the stack is ready for its smoke test: the Deployment (or the canary's Rollout) rolled
+out, every target of its NLB healthy (none still in initial health checks) and /v2/health/ready
+answering 200 through the load balancer. A stack KEDA scaled to zero is woken once by pausing its
+ScaledObject at one replica. Reads the stack's outputs (Pulumi CLI), kubectl and the AWS CLI.
+  --timeout D    give up after D (default 15m)
+  --interval D   pause between two looks (default 10s)
+  --resume       lift the pause a wake left on the ScaledObject (after the smoke test); nothing when none
+exit status: 0 ready (or resumed), 1 not ready by the deadline or the stack cannot be read, 2 bad command line`,
+  positionals: [1, 1],
+  options: {
+    timeout: { type: "string" },
+    interval: { type: "string" },
+    resume: { type: "boolean" },
+  },
+};
+
+export interface WaitReadyArgs {
+  stack: string;
+  timeoutSeconds: number;
+  intervalSeconds: number;
+  resume: boolean;
+}
+
+/** The parsed values of WAIT_READY. */
+export function waitReadyArgs(values: Record<string, string | boolean | undefined>, positionals: string[]): WaitReadyArgs {
+  const str = (k: string) => (typeof values[k] === "string" ? (values[k] as string) : undefined);
+  const resume = values.resume === true;
+  if (resume && (str("timeout") !== undefined || str("interval") !== undefined)) throw new UsageError("--resume takes no --timeout or --interval");
+  return {
+    stack: stackArg("target", positionals[0]),
+    timeoutSeconds: durationOption("timeout", str("timeout"), 900),
+    intervalSeconds: durationOption("interval", str("interval"), 10),
+    resume,
   };
 }

@@ -42,6 +42,10 @@ describe("stack files", () => {
       assert.match(String(run.outputs.imageDigest), /^sha256:[0-9a-f]{64}$/);
       assert.ok(run.outputs.clusterName, "clusterName output");
       assert.equal(run.outputs.environment, stack);
+      // What `npm run wait-ready` reads: target health only behind an NLB, the ScaledObject to wake.
+      assert.equal(run.outputs.loadBalancerType, stack === "local" ? "nodePort" : "nlb");
+      const scaledObjects = run.resources.filter((r) => r.type === "kubernetes:keda.sh/v1alpha1:ScaledObject");
+      assert.deepEqual(scaledObjects.map((r) => r.inputs.metadata.name), run.outputs.scaledObjectName === undefined ? [] : [run.outputs.scaledObjectName]);
     });
   }
 });

@@ -11,7 +11,7 @@ import { BENCH } from "../../scripts/bench/cli.js";
 import { knownStacks, parseCommand, UsageError, usageLine, type CommandSpec, type ParsedCommand } from "../../scripts/lib/cli-args.js";
 import { PLAN, planSource } from "../../scripts/plan.js";
 import { DRIFT, PROMOTE, promoteArgs, RECOVER, ROLLBACK, rollbackArgs } from "../../scripts/release/cli.js";
-import { SMOKE, smokeCommand } from "../../scripts/smoke/args.js";
+import { SMOKE, smokeCommand, WAIT_READY, waitReadyArgs } from "../../scripts/smoke/args.js";
 import { TRAIN } from "../../scripts/train/train-spam-classifier.js";
 import { stackArg } from "../../scripts/lib/cli-args.js";
 
@@ -50,7 +50,20 @@ const COMMANDS: Command[] = [
       [["http://127.0.0.1:1", "--stack", "qa"], new RegExp(`^npm run smoke: unknown --stack stack "qa"; ${KNOWN}`)],
       [["not a url"], /^npm run smoke: endpoint "not a url" is not a URL/],
       [["http://127.0.0.1:1", "--requests", "lots"], /^npm run smoke: --requests must be an integer 0-5000, got "lots"/],
-      [["http://127.0.0.1:1", "--wait"], /^npm run smoke: unknown option --wait; options: --stack, --wait-ready-s, /],
+      [["http://127.0.0.1:1", "--wait"], /^npm run smoke: unknown option --wait; options: --grpc, --stack, --wait-ready-s, /],
+    ],
+  },
+  {
+    name: "wait-ready",
+    script: "scripts/wait-ready.ts",
+    spec: WAIT_READY,
+    validate: ({ values, positionals }) => waitReadyArgs(values, positionals),
+    bad: [
+      [["nosuchstack"], new RegExp(`^npm run wait-ready: unknown target stack "nosuchstack"; ${KNOWN}`)],
+      [["dev", "--timeout", "soon"], /^npm run wait-ready: --timeout must be a positive duration such as 90s, 45m or 2h, got "soon"/],
+      [["dev", "--interval", "0s"], /^npm run wait-ready: --interval must be a positive duration such as 90s, 45m or 2h, got "0s"/],
+      [["dev", "--resume", "--timeout", "5m"], /^npm run wait-ready: --resume takes no --timeout or --interval/],
+      [[], /^npm run wait-ready: expected 1 argument, got 0/],
     ],
   },
   {
@@ -153,7 +166,7 @@ describe("the command lines people type", () => {
     const { readFileSync } = await import("node:fs");
     const scripts = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
     const covered = new Set(COMMANDS.map((c) => c.name));
-    for (const name of ["plan", "smoke", "promote", "rollback", "recover", "drift", "bench", "train"]) {
+    for (const name of ["plan", "smoke", "wait-ready", "promote", "rollback", "recover", "drift", "bench", "train"]) {
       assert.ok(scripts[name], `npm run ${name} exists`);
       assert.ok(covered.has(name), `npm run ${name} has rows here`);
       assert.ok(scripts[name]!.includes(COMMANDS.find((c) => c.name === name)!.script), `npm run ${name} runs ${COMMANDS.find((c) => c.name === name)!.script}`);

@@ -18,7 +18,7 @@ const DIR = path.join(ROOT, ".github", "workflows");
 const FILES = readdirSync(DIR).filter((f) => f.endsWith(".yml") || f.endsWith(".yaml")).sort();
 const source = (file: string) => readFileSync(path.join(DIR, file), "utf8");
 
-type Step = { uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; if?: string; id?: string; env?: Record<string, string> };
+type Step = { uses?: string; run?: string; shell?: string; with?: Record<string, unknown>; if?: string; id?: string; env?: Record<string, string>; "timeout-minutes"?: number };
 type Job = {
   uses?: string;
   if?: string;
@@ -165,7 +165,7 @@ describe("delivery rules", () => {
     assert.match(smoke?.run ?? "", /^npm run smoke -- "\$ENDPOINT"/);
   });
 
-  it("a failed pulumi up, a failed promotion update, a canary aborted by its analysis or a failed smoke test returns the stack to the release it ran before", () => {
+  it("a failed pulumi up, a failed promotion update, a canary aborted by its analysis, a stack that never became ready or a failed smoke test returns the stack to the release it ran before", () => {
     const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
     const before = steps.find((s) => s.id === "before");
     assert.match(before?.run ?? "", /pulumi stack output imageDigest -s "\$STACK"/);
@@ -174,8 +174,8 @@ describe("delivery rules", () => {
     const rollback = rollbacks[0]!;
     assert.equal(
       rollback.if,
-      "failure() && !inputs.rollback && (steps.up.outcome == 'failure' || steps.promote.outputs.exit-code == '3' || steps.canary.outputs.exit-code == '1' || steps.smoke.outcome == 'failure')",
-      "after a failed update, an aborted canary or a failed smoke test; never after a refused promotion, a canary still paused at its deadline or a requested rollback",
+      "failure() && !inputs.rollback && (steps.up.outcome == 'failure' || steps.promote.outputs.exit-code == '3' || steps.canary.outputs.exit-code == '1' || steps.wait-ready.outcome == 'failure' || steps.smoke.outcome == 'failure')",
+      "after a failed update, an aborted canary, a stack not ready by its deadline or a failed smoke test; never after a refused promotion, a canary still paused at its deadline or a requested rollback",
     );
     assert.match(rollback.run ?? "", /npm run rollback -- "\$STACK" "\$BEFORE" --force/);
     assert.equal(rollback.env?.BEFORE, "${{ steps.before.outputs.digest }}");
@@ -205,10 +205,22 @@ describe("delivery rules", () => {
     assert.equal(workflow("rollback.yml").jobs.rollback!.with?.["recover-first"], "${{ inputs.recover-first }}");
   });
 
-  it("the smoke test waits for the endpoint to be ready (new load balancers need minutes) and uses the stack's own token", () => {
+  it("before the smoke test the job waits for the rollout, healthy NLB targets and readiness (waking a stack at zero), and gives a woken stack back to KEDA after it", () => {
+    const steps = workflow("deploy-stack.yml").jobs.deploy!.steps!;
+    const wait = steps.find((s) => s.id === "wait-ready");
+    assert.equal(wait?.run, 'npm run wait-ready -- "$STACK" --timeout 15m');
+    assert.ok(wait?.["timeout-minutes"] !== undefined && wait["timeout-minutes"] * 60 > 15 * 60, "the step's own limit outlasts the command's deadline, so the command reports why");
+    const smoke = steps.findIndex((s) => s.id === "smoke");
+    assert.ok(steps.findIndex((s) => s.id === "canary") < steps.indexOf(wait!) && steps.indexOf(wait!) < smoke);
+    const resume = steps.find((s) => s.run === 'npm run wait-ready -- "$STACK" --resume');
+    assert.equal(resume?.if, "always() && steps.wait-ready.outcome != 'skipped'", "also after a failed smoke test");
+    assert.ok(steps.indexOf(resume!) > smoke);
+  });
+
+  it("the smoke test keeps a short readiness wait of its own and uses the stack's own token", () => {
     const wf = workflow("deploy-stack.yml");
     const smoke = wf.jobs.deploy!.steps!.find((s) => s.id === "smoke");
-    assert.equal(smoke?.run, 'npm run smoke -- "$ENDPOINT" --grpc "$GRPC_ENDPOINT" --stack "$STACK" --wait-ready-s 900 --report smoke-report.json');
+    assert.equal(smoke?.run, 'npm run smoke -- "$ENDPOINT" --grpc "$GRPC_ENDPOINT" --stack "$STACK" --wait-ready-s 120 --report smoke-report.json');
     for (const stack of awsStacks) {
       const name = `SMOKE_TOKEN_${stack.toUpperCase()}`;
       assert.equal(wf.env?.[name], `\${{ secrets.${name} }}`, `${name} reaches promote (source) and smoke (target)`);
