@@ -59,6 +59,9 @@ export function run(
       clearTimeout(timer);
       resolve({ status: status ?? 1, stdout, stderr });
     });
+    // A child that exits before reading its input closes the pipe: the write then fails with
+    // EPIPE, which, unheard, is an uncaught exception (seen in CI). Its exit status tells what happened.
+    child.stdin.on("error", () => undefined);
     child.stdin.end(opts.input ?? "");
   });
 }
