@@ -103,11 +103,65 @@ export interface LightRow {
   connections: number;
   /** Server process count (WORKERS). */
   workers: number;
+  /** The slices together (see pairSlices). */
+  server: LoadResult;
+  bare: LoadResult;
+  raw: RawTextResult;
+  meanBatch: number;
+  /** Median over the slices of server req/s / bare req/s in the same slice. */
+  bareRatio: number;
+  /** Median over the slices of server p99 / bare p99 (bare floored at 1 ms). */
+  p99Ratio: number;
+  /** Median over the slices of server texts/s / raw onnxruntime texts/s in the same slice. */
+  rawRatio: number;
+}
+
+/** One slice of a row: the server, the bare endpoint and raw onnxruntime, back to back. */
+export interface Slice {
   server: LoadResult;
   bare: LoadResult;
   raw: RawTextResult;
   meanBatch: number;
 }
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+
+/**
+ * A row from its slices. This VM's speed drifts by 2-3x over seconds to minutes (docs/bench.md),
+ * so a server run and a bare run measured one after the other for the whole duration can see two
+ * different machines. Alternating short slices and taking the median of the per-slice ratios
+ * compares each figure with its baseline on the same machine. Throughputs are the slices' mean,
+ * latencies their median, counts their sum.
+ */
+export function pairSlices(slices: readonly Slice[], texts: number): Pick<LightRow, "server" | "bare" | "raw" | "meanBatch" | "bareRatio" | "p99Ratio" | "rawRatio"> {
+  if (slices.length === 0) throw new Error("a row needs at least one slice");
+  const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const combine = (runs: readonly LoadResult[]): LoadResult => ({
+    connections: runs[0]!.connections,
+    requestsPerSecond: mean(runs.map((r) => r.requestsPerSecond)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    failures: runs.reduce((n, r) => n + r.failures, 0),
+    total: runs.reduce((n, r) => n + r.total, 0),
+  });
+  const raws = slices.map((s) => s.raw);
+  return {
+    server: combine(slices.map((s) => s.server)),
+    bare: combine(slices.map((s) => s.bare)),
+    raw: { batchSize: median(raws.map((r) => r.batchSize)), samplesPerSecond: mean(raws.map((r) => r.samplesPerSecond)), msPerRun: median(raws.map((r) => r.msPerRun)) },
+    meanBatch: mean(slices.map((s) => s.meanBatch)),
+    bareRatio: median(slices.map((s) => s.server.requestsPerSecond / s.bare.requestsPerSecond)),
+    p99Ratio: median(slices.map((s) => s.server.p99Ms / Math.max(1, s.bare.p99Ms))),
+    rawRatio: median(slices.map((s) => (s.server.requestsPerSecond * texts) / s.raw.samplesPerSecond)),
+  };
+}
+
+/** Slices per row: the row's seconds split into this many server / bare / raw rounds. */
+export const SLICES = 4;
 
 export interface LightResults {
   rows: LightRow[];
@@ -148,18 +202,24 @@ export async function lightModelRuns(ctx: LightBenchContext, cpus: number): Prom
   const measure = async (server: BenchProcess, bare: BenchProcess, workers: number, threads: number, n: number, format: LightRow["format"], connections: number) => {
     const { bodies, headers } = bodiesFor(n, format);
     const url = `${server.url}/v2/models/${LIGHT_MODEL}/infer`;
-    const before = await ctx.scrape(server);
-    const result = await load(url, bodies, connections, ctx.seconds, headers);
-    const after = await ctx.scrape(server);
-    const meanBatch = meanBatchSize(before, after, LIGHT_MODEL);
-    const bareRun = await load(`${bare.url}/infer`, bodies, connections, ctx.seconds, headers);
-    const raw = await rawOrtTexts(await session(threads), texts, Math.max(1, Math.round(meanBatch)), Math.max(1, ctx.seconds / 2));
-    const row = { texts: n, format, connections, workers, server: result, bare: bareRun, raw, meanBatch };
+    const sliceSeconds = Math.max(1, ctx.seconds / SLICES);
+    const slices: Slice[] = [];
+    for (let i = 0; i < SLICES; i++) {
+      const before = await ctx.scrape(server);
+      const result = await load(url, bodies, connections, sliceSeconds, headers);
+      const after = await ctx.scrape(server);
+      const meanBatch = meanBatchSize(before, after, LIGHT_MODEL);
+      const bareRun = await load(`${bare.url}/infer`, bodies, connections, sliceSeconds, headers);
+      const raw = await rawOrtTexts(await session(threads), texts, Math.max(1, Math.round(meanBatch)), Math.max(0.5, sliceSeconds / 2));
+      slices.push({ server: result, bare: bareRun, raw, meanBatch });
+    }
+    const row: LightRow = { texts: n, format, connections, workers, ...pairSlices(slices, n) };
     rows.push(row);
     ctx.log(
-      `  ${n} text(s)/request, ${format}, ${connections} conns, WORKERS=${workers}: ${fmt.rate(result.requestsPerSecond)} req/s (bare ${fmt.rate(bareRun.requestsPerSecond)}), ` +
-        `p50/p99 ${fmt.ms(result.p50Ms)}/${fmt.ms(result.p99Ms)} (bare ${fmt.ms(bareRun.p50Ms)}/${fmt.ms(bareRun.p99Ms)}), mean batch ${meanBatch.toFixed(1)}, ` +
-        `raw ORT ${fmt.rate(raw.samplesPerSecond)} texts/s at batch ${raw.batchSize}`,
+      `  ${n} text(s)/request, ${format}, ${connections} conns, WORKERS=${workers}: ${fmt.rate(row.server.requestsPerSecond)} req/s (bare ${fmt.rate(row.bare.requestsPerSecond)}; ` +
+        `per slice ${slices.map((s) => `${((s.server.requestsPerSecond / s.bare.requestsPerSecond) * 100).toFixed(0)} %`).join(" ")}), ` +
+        `p50/p99 ${fmt.ms(row.server.p50Ms)}/${fmt.ms(row.server.p99Ms)} (bare ${fmt.ms(row.bare.p50Ms)}/${fmt.ms(row.bare.p99Ms)}), mean batch ${row.meanBatch.toFixed(1)}, ` +
+        `raw ORT ${fmt.rate(row.raw.samplesPerSecond)} texts/s at batch ${row.raw.batchSize}`,
     );
   };
 

@@ -1,8 +1,9 @@
-import { test } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import { splitInferBody, decodeBinaryTensor } from "../../../app/src/protocol/binary.js";
 import { parseInferRequest } from "../../../app/src/protocol/infer-request.js";
-import { lightAnswer, lightBinaryBodies, lightJsonBodies } from "../../../scripts/bench/light-model.js";
+import { lightAnswer, lightBinaryBodies, lightJsonBodies, pairSlices, type RawTextResult, type Slice } from "../../../scripts/bench/light-model.js";
+import type { LoadResult } from "../../../scripts/bench/load.js";
 import { benchChart, niceMax } from "../../../scripts/bench/chart.js";
 
 const texts = ["Win a free prize now!", "Hi Bob, the patch is attached", "日本語のテキスト", "", "x".repeat(300)];
@@ -50,4 +51,43 @@ test("the chart is one SVG with a line per series per panel, axes rounded up to 
   assert.equal(svg.match(/<circle/g)?.length, 8, "undefined values leave gaps");
   assert.ok(svg.includes("bare &lt;x&gt;"), "labels are escaped");
   assert.ok(svg.trim().endsWith("</svg>"));
+});
+
+describe("pairSlices: a row from alternating server / bare / raw slices", () => {
+  const run = (requestsPerSecond: number, p99Ms: number, failures = 0): LoadResult => ({ connections: 64, requestsPerSecond, p50Ms: p99Ms / 4, p99Ms, failures, total: requestsPerSecond * 2 });
+  const raw = (samplesPerSecond: number): RawTextResult => ({ batchSize: 8, samplesPerSecond, msPerRun: 8000 / samplesPerSecond });
+
+  it("judges each figure against the baseline of its own slice: a machine that halves its speed between slices does not move the ratios", () => {
+    // Slices 1-2 on a fast machine, 3-4 on one half as fast: server 40 % of bare and 20 % of raw throughout.
+    const slices: Slice[] = [
+      { server: run(6000, 30), bare: run(15000, 10), raw: raw(30000), meanBatch: 8 },
+      { server: run(6000, 30), bare: run(15000, 10), raw: raw(30000), meanBatch: 8 },
+      { server: run(3000, 60), bare: run(7500, 20), raw: raw(15000), meanBatch: 7 },
+      { server: run(3000, 60), bare: run(7500, 20, 1), raw: raw(15000), meanBatch: 7 },
+    ];
+    const row = pairSlices(slices, 1);
+    assert.equal(row.bareRatio, 0.4);
+    assert.equal(row.rawRatio, 0.2);
+    assert.equal(row.p99Ratio, 3);
+    // The combined figures are the slices' mean throughput, median latency, summed counts.
+    assert.equal(row.server.requestsPerSecond, 4500);
+    assert.equal(row.server.p99Ms, 45);
+    assert.equal(row.bare.failures, 1);
+    assert.equal(row.meanBatch, 7.5);
+    // Whereas a whole-run server (slow half) against a whole-run bare (fast half) would read 20 %.
+    assert.notEqual(row.bareRatio, 3000 / 15000);
+  });
+
+  it("takes the median, so one disturbed slice does not decide the row; texts per request scale the raw ratio", () => {
+    const slices: Slice[] = [
+      { server: run(1000, 50), bare: run(10000, 10), raw: raw(64000), meanBatch: 32 },
+      { server: run(1000, 50), bare: run(10000, 10), raw: raw(64000), meanBatch: 32 },
+      { server: run(100, 900), bare: run(10000, 10), raw: raw(64000), meanBatch: 32 },
+    ];
+    const row = pairSlices(slices, 32);
+    assert.equal(row.bareRatio, 0.1);
+    assert.equal(row.rawRatio, 0.5);
+    assert.equal(row.p99Ratio, 5);
+    assert.throws(() => pairSlices([], 1), /at least one slice/);
+  });
 });
