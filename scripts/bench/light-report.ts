@@ -48,7 +48,8 @@ export function lightTargets(light: LightResults): Target[] {
     { label: `spam-classifier, 1 text/request, 64 connections: server (WORKERS=${light.clusterWorkers}) vs bare Express req/s`, ratio: pod.bareRatio, goal: 0.8, direction: ">=", unit: "%" },
     { label: "spam-classifier, 1 text/request, 64 connections: server (1 process) p99 / bare p99", ratio: one.p99Ratio, goal: 1.5, direction: "<=", unit: "x" },
     { label: `spam-classifier, 32 texts/request, 64 connections: server texts/s vs raw ORT at batch ${batch.raw.batchSize}`, ratio: batch.rawRatio, goal: 0.95, direction: ">=", unit: "%" },
-    { label: `spam-classifier, 1 text/request, 64 connections: WORKERS=${light.clusterWorkers} vs 1 process req/s`, ratio: pod.server.requestsPerSecond / one.server.requestsPerSecond, goal: 1.3, direction: ">=", unit: "x" },
+    // The two servers run minutes apart; each is judged against the bare endpoint in its own slices, so the ratio of those is the drift-free one.
+    { label: `spam-classifier, 1 text/request, 64 connections: WORKERS=${light.clusterWorkers} vs 1 process req/s (each against the bare endpoint in its own slices)`, ratio: pod.bareRatio / one.bareRatio, goal: 1.3, direction: ">=", unit: "x" },
     { label: "peak RSS of one server process with the bundled models, MiB / 250", ratio: light.singleRss / (250 * MIB), goal: 1, direction: "<=", unit: "x" },
   ];
   if (extra.length > 0) {

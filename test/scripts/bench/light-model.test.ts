@@ -5,6 +5,7 @@ import { parseInferRequest } from "../../../app/src/protocol/infer-request.js";
 import { lightAnswer, lightBinaryBodies, lightJsonBodies, pairSlices, type RawTextResult, type Slice } from "../../../scripts/bench/light-model.js";
 import type { LoadResult } from "../../../scripts/bench/load.js";
 import { benchChart, niceMax } from "../../../scripts/bench/chart.js";
+import { lightTargets } from "../../../scripts/bench/light-report.js";
 
 const texts = ["Win a free prize now!", "Hi Bob, the patch is attached", "日本語のテキスト", "", "x".repeat(300)];
 
@@ -90,4 +91,19 @@ describe("pairSlices: a row from alternating server / bare / raw slices", () => 
     assert.equal(row.p99Ratio, 5);
     assert.throws(() => pairSlices([], 1), /at least one slice/);
   });
+});
+
+test("the WORKERS target compares the two servers through the bare endpoint each ran beside, not their raw req/s minutes apart", () => {
+  const row = (workers: number, server: number, bare: number) => ({
+    texts: 1, format: "JSON" as const, connections: 64, workers,
+    server: { connections: 64, requestsPerSecond: server, p50Ms: 5, p99Ms: 20, failures: 0, total: server },
+    bare: { connections: 64, requestsPerSecond: bare, p50Ms: 2, p99Ms: 10, failures: 0, total: bare },
+    raw: { batchSize: 8, samplesPerSecond: 40000, msPerRun: 0.2 }, meanBatch: 8,
+    bareRatio: server / bare, p99Ratio: 2, rawRatio: server / 40000,
+  });
+  const batch = { ...row(1, 1000, 10000), texts: 32 };
+  // The machine was twice as fast while the single process ran: raw req/s say 0.75x, the paired ratios 1.5x.
+  const light = { rows: [row(1, 8000, 20000), row(2, 6000, 10000), batch], singleRss: 0, clusterRss: [], clusterWorkers: 2 };
+  const target = lightTargets(light).find((t) => t.label.includes("WORKERS=2 vs 1 process"))!;
+  assert.ok(Math.abs(target.ratio - 1.5) < 1e-9, `ratio ${target.ratio}`);
 });
