@@ -9,7 +9,7 @@ import type { ModelSession } from "../../app/src/core/session.js";
 import { loadExamples } from "../train/dataset.js";
 import { load, type LoadResult } from "./load.js";
 import { REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./processes.js";
-import { fmt, meanBatchSize } from "./report.js";
+import { fmt, meanBatchSize, median } from "./report.js";
 
 export const LIGHT_MODEL = "spam-classifier";
 /** Characters kept of each message: sentence-sized requests, as a chat or form would send. */
@@ -123,12 +123,6 @@ export interface Slice {
   raw: RawTextResult;
   meanBatch: number;
 }
-
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 /**
  * A row from its slices. This VM's speed drifts by 2-3x over seconds to minutes (docs/bench.md),

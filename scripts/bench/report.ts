@@ -26,6 +26,13 @@ export function benchSections(raw: string | undefined): Set<BenchSection> {
   return new Set(names as BenchSection[]);
 }
 
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 /** Value of one sample (name plus exact label set, as printed) in Prometheus text; 0 when absent. */
 export function sampleValue(metricsText: string, sample: string): number {
   for (const line of metricsText.split("\n")) {

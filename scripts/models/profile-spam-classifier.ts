@@ -17,6 +17,7 @@ import * as ort from "onnxruntime-node";
 import { loadExamples, splitExamples } from "../train/dataset.js";
 import { TRAINING_CONFIG } from "../train/pipeline.js";
 import { MODEL_DIR } from "../train/train-spam-classifier.js";
+import { median } from "../bench/report.js";
 
 const BATCHES = [1, 32] as const;
 const PROFILED_RUNS = 500;
@@ -76,7 +77,6 @@ async function profileNodes(file: string, texts: readonly string[], batch: numbe
   }
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Wall and process CPU microseconds per text, median of interleaved rounds, per model and batch size. */
 async function timePerText(files: readonly string[], texts: readonly string[]): Promise<Map<string, { wall: number; cpu: number }>> {

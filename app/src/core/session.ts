@@ -4,7 +4,7 @@
 //   computes for milliseconds never holds up the event loop (probes, /metrics, deadlines);
 // - "event-loop": on the server's own thread, for light models whose batch takes less time
 //   than handing it to a thread and back (postMessage both ways, a wake-up of each thread:
-//   23 % of the main thread's time per request for the bundled classifier, docs/bench.md).
+//   9-14 % of the main thread's time per request for the bundled classifier on a quiet host, docs/bench.md).
 //   onnxruntime-node runs a session synchronously on the calling thread (its backend.js
 //   calls the binding's run() inside a setImmediate), so the loop is busy for the whole batch.
 // This side exposes the model's declared tensors and an async run().
@@ -17,8 +17,8 @@ import type { Tensor, TensorSpec } from "../protocol/tensor.js";
 import type { SessionOptions } from "./ort-session.js";
 
 /** Where a model version's runs execute (model config.json `executor`). */
-export type Executor = "worker-thread" | "event-loop";
-export const EXECUTORS: readonly Executor[] = ["worker-thread", "event-loop"];
+export const EXECUTORS = ["worker-thread", "event-loop"] as const;
+export type Executor = (typeof EXECUTORS)[number];
 
 export type { SessionOptions } from "./ort-session.js";
 

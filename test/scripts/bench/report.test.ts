@@ -7,6 +7,7 @@ import {
   formatTarget,
   meanBatchSize,
   meanComputeMs,
+  median,
   meetsTarget,
   peakRssBytes,
   sampleValue,
@@ -28,6 +29,14 @@ describe("bench settings", () => {
     for (const bad of ["lite", ",", "mlp,gpu"]) {
       assert.throws(() => benchSections(bad), /BENCH_SECTIONS must be a comma-separated list of mlp, overload, light/);
     }
+  });
+});
+
+describe("median", () => {
+  it("is the middle value, or the mean of the two middle ones, whatever the order", () => {
+    assert.equal(median([7, 1, 3]), 3);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([5]), 5);
   });
 });
 
