@@ -1,26 +1,12 @@
 // Admission at the HTTP door: an inference request passes its model's admission control
-// before Express routes it and before its body is read, so a refusal costs one header parse
-// and one small write, whatever the body, and a request waiting for a slot costs no CPU.
-import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+// before its body is read, so a refusal costs one header parse and one small write, whatever
+// the body, and a request waiting for a slot costs no CPU.
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { enterUntilCancelled, refusalMessage, type AdmissionController, type Refusal } from "../core/admission.js";
 import { REQUEST_ID_HEADER, requestId } from "./request-log.js";
 
-/** POST /v2/models/<name>[/versions/<v>]/infer, with an optional query string. */
-const INFER_PATH = /^\/v2\/models\/([^/?]+)(?:\/versions\/[^/?]+)?\/infer(?:\?|$)/;
 /** A refused request's body is read and dropped to keep the connection; past this size (or of unknown size) the connection is closed instead. */
 const MAX_DRAINED_BODY_BYTES = 64 * 1024;
-
-/** The model an inference request names, or undefined for any other request. */
-export function inferenceModel(method: string | undefined, url: string | undefined): string | undefined {
-  if (method !== "POST" || url === undefined) return undefined;
-  const match = INFER_PATH.exec(url);
-  if (!match) return undefined;
-  try {
-    return decodeURIComponent(match[1]!);
-  } catch {
-    return undefined;
-  }
-}
 
 /** The 503 a refusal becomes: V2 error body, Retry-After, the request id, and Connection: close when shedding hard or when the unread body is large. */
 function refuse(req: IncomingMessage, res: ServerResponse, model: string, refusal: Refusal): void {
@@ -47,25 +33,22 @@ export interface AdmissionGate {
 }
 
 /**
- * Wraps the app's request listener: inference requests for a model that the gate knows go
- * through its controller first (handed on once admitted, releasing their slot when their
- * response closes); every other request goes straight on.
+ * Puts an inference request for `model` through its controller, when the gate knows one, and
+ * calls `next` once admitted (its slot released when the response closes); refused requests
+ * get their 503 here. Without a controller, `next` runs at once.
  */
-export function withAdmission(gate: AdmissionGate, next: RequestListener): RequestListener {
-  return (req, res) => {
-    const model = inferenceModel(req.method, req.url);
-    const controller = model === undefined ? undefined : gate.controller(model);
-    if (!controller) return next(req, res);
-    const arrived = performance.now();
-    // A client that gives up while in line leaves it.
-    const closed = { on: (f: () => void) => res.once("close", f), off: (f: () => void) => res.off("close", f) };
-    enterUntilCancelled(controller, closed, (decision) => {
-      if (!decision.admitted) {
-        refuse(req, res, model!, decision);
-        return gate.refused?.(model!, (performance.now() - arrived) / 1000);
-      }
-      res.once("close", decision.release);
-      next(req, res);
-    });
-  };
+export function admit(gate: AdmissionGate, model: string, req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  const controller = gate.controller(model);
+  if (!controller) return next();
+  const arrived = performance.now();
+  // A client that gives up while in line leaves it.
+  const closed = { on: (f: () => void) => res.once("close", f), off: (f: () => void) => res.off("close", f) };
+  enterUntilCancelled(controller, closed, (decision) => {
+    if (!decision.admitted) {
+      refuse(req, res, model, decision);
+      return gate.refused?.(model, (performance.now() - arrived) / 1000);
+    }
+    res.once("close", decision.release);
+    next();
+  });
 }

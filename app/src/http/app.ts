@@ -1,5 +1,6 @@
 // The REST front door's Express application (KServe V2 REST): middleware order and route
-// groups. No listening socket here; see server.ts.
+// groups for everything but inference, which takes its own route (infer.ts). No listening
+// socket here; see server.ts.
 import express from "express";
 import type { Serving } from "../core/serving.js";
 import { bearerAuth } from "./auth.js";
@@ -7,10 +8,9 @@ import { closeWhileDraining } from "./drain.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestLog } from "./request-log.js";
 import { healthRoutes } from "./routes/health.js";
-import { inferRoutes, type InferRouteSettings } from "./routes/infer.js";
 import { modelRoutes } from "./routes/models.js";
 
-export interface HttpAppSettings extends InferRouteSettings {
+export interface HttpAppSettings {
   /** Bearer tokens; empty = no authentication. */
   authTokens: readonly string[];
 }
@@ -28,7 +28,6 @@ export function createHttpApp(serving: Serving, settings: HttpAppSettings): expr
   if (settings.authTokens.length > 0) app.use(bearerAuth(settings.authTokens));
   const v2 = express.Router();
   modelRoutes(v2, serving);
-  inferRoutes(v2, serving, settings);
   app.use(v2);
   app.use(notFound);
   app.use(errorHandler(serving.logger));

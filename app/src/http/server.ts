@@ -2,10 +2,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Serving } from "../core/serving.js";
-import { withAdmission, type AdmissionGate } from "./admission.js";
-import { createHttpApp, type HttpAppSettings } from "./app.js";
+import { admit, type AdmissionGate } from "./admission.js";
+import { createHttpApp } from "./app.js";
+import { inferHandler, inferTarget, type InferRouteSettings } from "./infer.js";
 
-export interface HttpServerSettings extends HttpAppSettings {
+export interface HttpServerSettings extends InferRouteSettings {
   host: string;
   /** 0 = any free port. */
   port: number;
@@ -21,12 +22,18 @@ export interface HttpFrontDoor {
 
 export async function listenHttp(serving: Serving, settings: HttpServerSettings): Promise<HttpFrontDoor> {
   const app = createHttpApp(serving, settings);
+  const infer = inferHandler(serving, settings);
   const { admission, metrics } = serving;
   const gate: AdmissionGate = {
     controller: (model) => admission.for(model),
     refused: (model, seconds) => metrics.requestDuration.observe({ model, status: "503" }, seconds),
   };
-  const http: Server = createServer(withAdmission(gate, app)).listen(settings.port, settings.host);
+  // Inference requests pass admission control, then take their own route; the rest go to Express.
+  const http: Server = createServer((req, res) => {
+    const target = inferTarget(req.method, req.url);
+    if (target === undefined) return app(req, res);
+    admit(gate, target.model, req, res, () => infer(req, res, target));
+  }).listen(settings.port, settings.host);
   await new Promise<void>((resolve, reject) => {
     http.once("listening", resolve);
     http.once("error", reject);

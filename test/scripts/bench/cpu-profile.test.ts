@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { categorize, perRequest, type CpuProfile } from "../../../scripts/bench/cpu-profile.js";
 
-// (root) -> emit (node:_http_server) -> infer (http/routes/infer.js) -> splitInferBody (protocol/binary.js) -> parse (native)
+// (root) -> emit (node:_http_server) -> infer (http/infer.js) -> splitInferBody (protocol/binary.js) -> parse (native)
 //                                                                   -> digest (node:crypto) under cacheKey (cache/key.js)
 //        -> (garbage collector), (idle), anonymous with no rule
 const frame = (functionName: string, url = "") => ({ functionName, url });
@@ -10,7 +10,7 @@ const profile: CpuProfile = {
   nodes: [
     { id: 1, callFrame: frame("(root)"), children: [2, 7, 8, 9] },
     { id: 2, callFrame: frame("emit", "node:_http_server"), children: [3] },
-    { id: 3, callFrame: frame("infer", "file:///x/app/dist/http/routes/infer.js"), children: [4, 6] },
+    { id: 3, callFrame: frame("infer", "file:///x/app/dist/http/infer.js"), children: [4, 6] },
     { id: 4, callFrame: frame("splitInferBody", "file:///x/app/dist/protocol/binary.js"), children: [5] },
     { id: 5, callFrame: frame("parse") },
     { id: 6, callFrame: frame("cacheKey", "file:///x/app/dist/cache/key.js"), children: [10] },
