@@ -114,6 +114,13 @@ export interface LightRow {
   p99Ratio: number;
   /** Median over the slices of server texts/s / raw onnxruntime texts/s in the same slice. */
   rawRatio: number;
+  /**
+   * Median over the slices of the most server/bare could read for a server that did nothing but
+   * the bare endpoint's work and onnxruntime's, one after the other on one thread: the bare
+   * endpoint's time per request over that plus the model's time for the request's texts at the
+   * server's mean batch, 1 / (1 + bare req/s × texts / raw texts/s).
+   */
+  oneThreadBound: number;
 }
 
 /** One slice of a row: the server, the bare endpoint and raw onnxruntime, back to back. */
@@ -131,7 +138,10 @@ export interface Slice {
  * compares each figure with its baseline on the same machine. Throughputs are the slices' mean,
  * latencies their median, counts their sum.
  */
-export function pairSlices(slices: readonly Slice[], texts: number): Pick<LightRow, "server" | "bare" | "raw" | "meanBatch" | "bareRatio" | "p99Ratio" | "rawRatio"> {
+export function pairSlices(
+  slices: readonly Slice[],
+  texts: number,
+): Pick<LightRow, "server" | "bare" | "raw" | "meanBatch" | "bareRatio" | "p99Ratio" | "rawRatio" | "oneThreadBound"> {
   if (slices.length === 0) throw new Error("a row needs at least one slice");
   const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const combine = (runs: readonly LoadResult[]): LoadResult => ({
@@ -151,6 +161,7 @@ export function pairSlices(slices: readonly Slice[], texts: number): Pick<LightR
     bareRatio: median(slices.map((s) => s.server.requestsPerSecond / s.bare.requestsPerSecond)),
     p99Ratio: median(slices.map((s) => s.server.p99Ms / Math.max(1, s.bare.p99Ms))),
     rawRatio: median(slices.map((s) => (s.server.requestsPerSecond * texts) / s.raw.samplesPerSecond)),
+    oneThreadBound: median(slices.map((s) => 1 / (1 + (s.bare.requestsPerSecond * texts) / s.raw.samplesPerSecond))),
   };
 }
 

@@ -15,6 +15,7 @@ export function lightTable(light: LightResults): string {
     fmt.rate(r.server.requestsPerSecond),
     fmt.rate(r.bare.requestsPerSecond),
     `${(r.bareRatio * 100).toFixed(1)} %`,
+    r.workers === 1 ? `${(r.oneThreadBound * 100).toFixed(1)} %` : "-",
     `${fmt.ms(r.server.p50Ms)} / ${fmt.ms(r.server.p99Ms)}`,
     `${fmt.ms(r.bare.p50Ms)} / ${fmt.ms(r.bare.p99Ms)}`,
     r.meanBatch.toFixed(1),
@@ -25,8 +26,9 @@ export function lightTable(light: LightResults): string {
   ]);
   const rss = light.clusterRss.map((p) => fmt.mib(p.peakRss)).join(" + ");
   return [
-    formatTable(["run", "conns", "req/s", "bare req/s", "server/bare (median of slices)", "p50 / p99", "bare p50 / p99", "mean batch", "texts/s", "raw ORT texts/s", "server/raw (median)", "failed"], rows),
+    formatTable(["run", "conns", "req/s", "bare req/s", "server/bare (median of slices)", "one-thread bound", "p50 / p99", "bare p50 / p99", "mean batch", "texts/s", "raw ORT texts/s", "server/raw (median)", "failed"], rows),
     `peak RSS: one process ${fmt.mib(light.singleRss)}; WORKERS=${light.clusterWorkers}: ${rss} (primary first)`,
+    "one-thread bound: the most server/bare could read if one thread did only the bare endpoint's work and onnxruntime's (LightRow.oneThreadBound)",
   ].join("\n");
 }
 

@@ -91,6 +91,15 @@ describe("pairSlices: a row from alternating server / bare / raw slices", () => 
     assert.equal(row.p99Ratio, 5);
     assert.throws(() => pairSlices([], 1), /at least one slice/);
   });
+
+  it("bounds server/bare by the bare endpoint's time plus the model's on one thread", () => {
+    // Bare 20 000 req/s = 50 µs a request; raw 40 000 texts/s = 25 µs a text: at most 50 / 75 of the bare endpoint.
+    const one = pairSlices([{ server: run(8000, 20), bare: run(20000, 5), raw: raw(40000), meanBatch: 8 }], 1);
+    assert.ok(Math.abs(one.oneThreadBound - 2 / 3) < 1e-12, `bound ${one.oneThreadBound}`);
+    // 32 texts a request at 64 000 texts/s is 500 µs of model per request beside the bare endpoint's 100 µs.
+    const batch = pairSlices([{ server: run(1000, 50), bare: run(10000, 10), raw: raw(64000), meanBatch: 32 }], 32);
+    assert.ok(Math.abs(batch.oneThreadBound - 1 / 6) < 1e-12, `bound ${batch.oneThreadBound}`);
+  });
 });
 
 test("the WORKERS target compares the two servers through the bare endpoint each ran beside, not their raw req/s minutes apart", () => {
@@ -99,7 +108,7 @@ test("the WORKERS target compares the two servers through the bare endpoint each
     server: { connections: 64, requestsPerSecond: server, p50Ms: 5, p99Ms: 20, failures: 0, total: server },
     bare: { connections: 64, requestsPerSecond: bare, p50Ms: 2, p99Ms: 10, failures: 0, total: bare },
     raw: { batchSize: 8, samplesPerSecond: 40000, msPerRun: 0.2 }, meanBatch: 8,
-    bareRatio: server / bare, p99Ratio: 2, rawRatio: server / 40000,
+    bareRatio: server / bare, p99Ratio: 2, rawRatio: server / 40000, oneThreadBound: 1 / (1 + bare / 40000),
   });
   const batch = { ...row(1, 1000, 10000), texts: 32 };
   // The machine was twice as fast while the single process ran: raw req/s say 0.75x, the paired ratios 1.5x.
