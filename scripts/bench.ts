@@ -15,6 +15,7 @@ import { load, type LoadResult } from "./bench/load.js";
 import { overloadSection } from "./bench/overload.js";
 import { grpcLoad } from "./bench/grpc-load.js";
 import { compileApp, REPO_ROOT, startBareProcess, startServerProcess, type BenchProcess } from "./bench/processes.js";
+import { SERVER_NODE_OPTIONS } from "./image/node-options.js";
 import { freePort } from "./lib/free-port.js";
 import { benchThreads, openBenchSession, rawOrtThroughput, type RawOrtResult } from "./bench/raw-ort.js";
 import { runCli } from "./lib/cli-args.js";
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     const threads = benchThreads();
     log(`sections: ${[...sections].join(", ")} (BENCH_SECTIONS)`);
     log(`onnxruntime threads (server and raw alike; 0 = onnxruntime's default): ORT_INTRA_OP_THREADS=${threads.intraOpThreads}, ORT_INTER_OP_THREADS=${threads.interOpThreads}`);
+    log(`Node flags of the server processes and the bare endpoint (the image's, scripts/image/node-options.ts): NODE_OPTIONS=${SERVER_NODE_OPTIONS}`);
     const main = compileApp(tmp);
     const repo = path.join(tmp, "models");
     const modelFile = path.join(repo, MODEL, "1", "model.onnx");

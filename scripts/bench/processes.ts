@@ -6,6 +6,7 @@ import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync } from "node
 import { freePort } from "../lib/free-port.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SERVER_NODE_OPTIONS } from "../image/node-options.js";
 import { peakRssBytes } from "./report.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -53,7 +54,8 @@ function processTree(pid: number): { pid: number; peakRss: number }[] {
 async function spawnAndWait(args: string[], env: Record<string, string>, port: number, readyPath: string): Promise<BenchProcess> {
   const started = performance.now();
   const child: ChildProcess = spawn(process.execPath, args, {
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
+    // The image's Node flags for both the server and its baselines; a caller's env may override them.
+    env: { ...process.env, NODE_OPTIONS: SERVER_NODE_OPTIONS, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
