@@ -3,19 +3,14 @@
 // socket here; see server.ts.
 import express from "express";
 import type { Serving } from "../core/serving.js";
-import { bearerAuth } from "./auth.js";
+import { bearerAuth, type AuthSettings } from "./auth.js";
 import { closeWhileDraining } from "./drain.js";
 import { errorHandler, notFound } from "./errors.js";
 import { requestLog } from "./request-log.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 
-export interface HttpAppSettings {
-  /** Bearer tokens; empty = no authentication. */
-  authTokens: readonly string[];
-}
-
-export function createHttpApp(serving: Serving, settings: HttpAppSettings): express.Express {
+export function createHttpApp(serving: Serving, settings: AuthSettings): express.Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);

@@ -5,6 +5,11 @@ import { bearerCheck } from "../core/tokens.js";
 import { HttpError } from "../protocol/errors.js";
 import { sendError } from "./errors.js";
 
+export interface AuthSettings {
+  /** Bearer tokens; empty = no authentication. */
+  authTokens: readonly string[];
+}
+
 /** True when the request carries an accepted token; else answers 401 and returns false. */
 export function authorize(check: ReturnType<typeof bearerCheck>, req: IncomingMessage, res: ServerResponse): boolean {
   const problem = check(req.headers.authorization);

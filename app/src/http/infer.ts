@@ -12,8 +12,7 @@ import { badRequest, HttpError } from "../protocol/errors.js";
 import { requestDeadline } from "../protocol/deadline.js";
 import { MAX_TIMEOUT_MS, parseInferRequest } from "../protocol/infer-request.js";
 import { bearerCheck } from "../core/tokens.js";
-import type { HttpAppSettings } from "./app.js";
-import { authorize } from "./auth.js";
+import { authorize, type AuthSettings } from "./auth.js";
 import { closeIfDraining } from "./drain.js";
 import { httpErrorOf, sendError } from "./errors.js";
 import { JSON_TYPE, sendBytes } from "./json.js";
@@ -43,7 +42,7 @@ export function inferTarget(method: string | undefined, url: string | undefined)
   }
 }
 
-export interface InferRouteSettings extends HttpAppSettings {
+export interface InferRouteSettings extends AuthSettings {
   /** Largest request body accepted, in bytes (413 past it). */
   bodyLimitBytes: number;
   /** Deadline of a request that names none, in milliseconds. */
