@@ -3,6 +3,8 @@
 // the body, and a request waiting for a slot costs no CPU.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { enterUntilCancelled, refusalMessage, type AdmissionController, type Refusal } from "../core/admission.js";
+import { HttpError } from "../protocol/errors.js";
+import { sendError } from "./errors.js";
 import { REQUEST_ID_HEADER, requestId } from "./request-log.js";
 
 /** A refused request's body is read and dropped to keep the connection; past this size (or of unknown size) the connection is closed instead. */
@@ -10,19 +12,14 @@ const MAX_DRAINED_BODY_BYTES = 64 * 1024;
 
 /** The 503 a refusal becomes: V2 error body, Retry-After, the request id, and Connection: close when shedding hard or when the unread body is large. */
 function refuse(req: IncomingMessage, res: ServerResponse, model: string, refusal: Refusal): void {
-  const id = requestId(req.headers[REQUEST_ID_HEADER]);
   const length = Number(req.headers["content-length"] ?? NaN);
   const close = refusal.closeConnection || !(length <= MAX_DRAINED_BODY_BYTES);
-  const body = JSON.stringify({ error: refusalMessage(model, refusal) });
-  res.writeHead(503, {
-    // Bare application/json, as on every JSON answer: KServe's client reads `error` only then.
-    "content-type": "application/json",
-    "content-length": Buffer.byteLength(body),
-    "retry-after": String(refusal.retryAfterSeconds),
-    [REQUEST_ID_HEADER]: id,
-    ...(close ? { connection: "close" } : {}),
-  });
-  res.end(body);
+  const headers = {
+    "Retry-After": String(refusal.retryAfterSeconds),
+    [REQUEST_ID_HEADER]: requestId(req.headers[REQUEST_ID_HEADER]),
+    ...(close ? { Connection: "close" } : {}),
+  };
+  sendError(res, new HttpError(503, refusalMessage(model, refusal), headers));
 }
 
 export interface AdmissionGate {
